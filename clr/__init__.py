@@ -1,0 +1,23 @@
+"""Cyclical learning rates (Smith 2017, arXiv:1506.01186) you can see, train and teach.
+
+``import clr`` needs numpy only. The Keras schedule and callback live in ``clr.keras``,
+which imports Keras when you import it.
+"""
+
+from ._policies import MODES, SCALE_MODES, CyclicPolicy, cyclic_lr
+from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "MODES",
+    "SCALE_MODES",
+    "CyclicPolicy",
+    "cyclic_lr",
+    "ScaleFunction",
+    "ConstantScale",
+    "HalvingScale",
+    "ExpScale",
+    "SineScale",
+]

@@ -1,0 +1,319 @@
+"""The cyclical learning-rate policies, numpy only.
+
+The formula lives once, in :func:`cyclic_formula`, written against an array namespace ``xp``:
+``numpy`` here (vectorised, for plots and the callback) and ``keras.ops`` in
+:mod:`clr.keras` (for a schedule that runs inside the optimizer on any backend).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from typing import Any, Callable, Literal, Union
+
+import numpy as np
+
+from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction
+
+__all__ = ["MODES", "SCALE_MODES", "CyclicPolicy", "cyclic_lr", "cyclic_formula"]
+
+Mode = Literal["triangular", "triangular2", "exp_range"]
+ScaleMode = Literal["cycle", "iterations"]
+ScaleFn = Callable[[Any], Any]
+ArrayLike = Union[int, float, np.ndarray, "list[float]"]
+
+MODES: tuple[str, ...] = ("triangular", "triangular2", "exp_range")
+SCALE_MODES: tuple[str, ...] = ("cycle", "iterations")
+# Each built-in mode has its own scale_mode (bckenstler, PyTorch and TF-Addons agree).
+_MODE_SCALE_MODE = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
+
+
+def cyclic_formula(
+    iterations: Any,
+    *,
+    base_lr: float,
+    max_lr: float,
+    step_size: float,
+    step_size_down: float,
+    scale_fn: ScaleFn,
+    scale_mode: str,
+    xp: Any = np,
+) -> Any:
+    """The CLR formula on validated arguments, for any array namespace ``xp``.
+
+    With ``P = step_size + step_size_down``::
+
+        cycle    = floor(1 + iterations / P)                  # 1-based
+        position = iterations - (cycle - 1) * P               # in [0, P)
+        triangle = position / step_size               if position <= step_size
+                   (P - position) / step_size_down    otherwise
+        lr = base_lr + (max_lr - base_lr) * triangle * scale_fn(cycle or iterations)
+
+    For ``step_size_down == step_size`` this is the seed's
+    ``1 - |iterations / step_size - 2 * cycle + 1|``, written through the position inside
+    the cycle so that float32 keeps its precision at large iteration counts.
+    """
+    period = step_size + step_size_down
+    cycle = xp.floor(1.0 + iterations / period)
+    position = iterations - (cycle - 1.0) * period
+    triangle = xp.where(position <= step_size, position / step_size, (period - position) / step_size_down)
+    triangle = xp.clip(triangle, 0.0, 1.0)
+    x = cycle if scale_mode == "cycle" else iterations
+    if isinstance(scale_fn, ScaleFunction):
+        scale = scale_fn(x, xp)
+    else:
+        scale = scale_fn(x)
+    return base_lr + (max_lr - base_lr) * triangle * scale
+
+
+def _check_number(name: str, value: Any, *, low: float, low_inclusive: bool, high: float | None = None) -> float:
+    """A finite real in the given range, or a ValueError/TypeError that says what must hold."""
+    bound = f"{'>=' if low_inclusive else '>'} {low:g}" if high is None else f"in ({low:g}, {high:g}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a finite number {bound}. Received: {name}={value!r}")
+    number = float(value)
+    ok = math.isfinite(number) and (number >= low if low_inclusive else number > low)
+    if high is not None:
+        ok = ok and number <= high
+    if not ok:
+        raise ValueError(f"`{name}` must be a finite number {bound}. Received: {name}={value!r}")
+    return number
+
+
+def _as_iterations(iterations: Any) -> np.ndarray:
+    """Iterations as a float64 array, refusing non-numbers, NaN, inf and negatives."""
+    try:
+        it = np.asarray(iterations)
+    except Exception as err:  # ragged lists and the like
+        raise TypeError(f"`iterations` must be a non-negative number or array of them. Received: {iterations!r}") from err
+    if it.dtype.kind not in "iuf":
+        raise TypeError(
+            f"`iterations` must be a non-negative number or array of them. Received dtype {it.dtype} "
+            f"(iterations={iterations!r})"
+        )
+    it = it.astype(np.float64, copy=False)
+    bad = ~np.isfinite(it) | (it < 0)
+    if bad.any():
+        first = float(it[bad].flat[0])
+        raise ValueError(f"`iterations` must be finite and >= 0. Received: iterations containing {first!r}")
+    return it
+
+
+@dataclasses.dataclass(frozen=True)
+class CyclicPolicy:
+    """A validated cyclical learning-rate policy: ``policy(iterations) -> lr``.
+
+    Arguments and defaults are those of the original Keras ``CyclicLR`` callback
+    (bckenstler/CLR), plus PyTorch's ``step_size_down``.
+
+    Args:
+        base_lr: lower bound of the cycle, the rate at iteration 0. Finite, > 0.
+        max_lr: upper bound. Finite, >= ``base_lr``. The amplitude ``max_lr - base_lr`` is
+            scaled, so ``max_lr`` is reached only where the scale is 1.
+        step_size: iterations from ``base_lr`` up to ``max_lr`` (half a cycle). Finite, > 0.
+        mode: ``"triangular"`` (scale 1), ``"triangular2"`` (amplitude halves every cycle),
+            ``"exp_range"`` (amplitude times ``gamma**iterations``).
+        gamma: the ``exp_range`` decay, in (0, 1]; must stay 1 for other modes.
+        scale_fn: custom amplitude scale, a callable taking a numpy array and returning
+            values in [0, 1]; replaces ``mode``. The built-ins in ``clr`` (``SineScale``,
+            ``ExpScale``, ...) pickle and serialize; a lambda works but does not.
+        scale_mode: what ``scale_fn`` is evaluated on: ``"cycle"`` (the 1-based cycle
+            number) or ``"iterations"``. ``None`` means the mode's own (``"cycle"`` for the
+            triangles and a custom ``scale_fn``, ``"iterations"`` for ``exp_range``). A
+            value that contradicts a built-in mode raises instead of being ignored.
+        step_size_down: iterations from ``max_lr`` back down, for an asymmetric cycle.
+            ``None`` means ``step_size``.
+
+    Raises:
+        ValueError, TypeError: for any argument outside the ranges above, naming it.
+
+    Examples:
+        >>> policy = CyclicPolicy(base_lr=0.001, max_lr=0.006, step_size=2000)
+        >>> [round(policy(i), 6) for i in (0, 1000, 2000, 3000, 4000)]
+        [0.001, 0.0035, 0.006, 0.0035, 0.001]
+    """
+
+    base_lr: float = 0.001
+    max_lr: float = 0.006
+    step_size: float = 2000.0
+    mode: str = "triangular"
+    gamma: float = 1.0
+    scale_fn: ScaleFn | None = None
+    scale_mode: str | None = None
+    step_size_down: float | None = None
+
+    def __post_init__(self) -> None:
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        set_("base_lr", _check_number("base_lr", self.base_lr, low=0.0, low_inclusive=False))
+        max_lr = _check_number("max_lr", self.max_lr, low=0.0, low_inclusive=False)
+        if max_lr < self.base_lr:
+            raise ValueError(
+                f"`max_lr` must be >= `base_lr` ({self.base_lr!r}). Received: max_lr={self.max_lr!r}"
+            )
+        set_("max_lr", max_lr)
+        set_("step_size", _check_number("step_size", self.step_size, low=0.0, low_inclusive=False))
+        if self.step_size_down is not None:
+            set_("step_size_down", _check_number("step_size_down", self.step_size_down, low=0.0, low_inclusive=False))
+        set_("gamma", _check_number("gamma", self.gamma, low=0.0, low_inclusive=False, high=1.0))
+        if self.mode not in MODES:
+            raise ValueError(f"`mode` must be one of {MODES}. Received: mode={self.mode!r}")
+        if self.scale_mode is not None and self.scale_mode not in SCALE_MODES:
+            raise ValueError(f"`scale_mode` must be None or one of {SCALE_MODES}. Received: scale_mode={self.scale_mode!r}")
+        if self.scale_fn is None:
+            own = _MODE_SCALE_MODE[self.mode]
+            if self.scale_mode is not None and self.scale_mode != own:
+                raise ValueError(
+                    f"`scale_mode` must be None or {own!r} for mode={self.mode!r} (the mode fixes it; "
+                    f"pass a `scale_fn` to scale on something else). Received: scale_mode={self.scale_mode!r}"
+                )
+            if self.gamma != 1.0 and self.mode != "exp_range":
+                raise ValueError(
+                    f"`gamma` only applies to mode='exp_range' and must stay 1.0 for mode={self.mode!r}. "
+                    f"Received: gamma={self.gamma!r}"
+                )
+        else:
+            if not callable(self.scale_fn):
+                raise TypeError(f"`scale_fn` must be callable or None. Received: scale_fn={self.scale_fn!r}")
+            if self.mode != "triangular":
+                raise ValueError(
+                    f"`mode` and `scale_fn` both choose the amplitude scaling: pass one of them. "
+                    f"Received: mode={self.mode!r} with scale_fn={self.scale_fn!r}"
+                )
+            if self.gamma != 1.0:
+                raise ValueError(
+                    f"`gamma` only applies to mode='exp_range'; a custom `scale_fn` carries its own "
+                    f"parameters. Received: gamma={self.gamma!r}"
+                )
+            self._probe_scale_fn()
+
+    # -- resolved settings -------------------------------------------------------------
+    @property
+    def resolved_scale_fn(self) -> ScaleFn:
+        """The scale function in use: the custom one, or the mode's built-in."""
+        if self.scale_fn is not None:
+            return self.scale_fn
+        if self.mode == "triangular":
+            return ConstantScale()
+        if self.mode == "triangular2":
+            return HalvingScale()
+        return ExpScale(self.gamma)
+
+    @property
+    def resolved_scale_mode(self) -> str:
+        if self.scale_mode is not None:
+            return self.scale_mode
+        return "cycle" if self.scale_fn is not None else _MODE_SCALE_MODE[self.mode]
+
+    @property
+    def resolved_step_size_down(self) -> float:
+        return self.step_size if self.step_size_down is None else self.step_size_down
+
+    @property
+    def period(self) -> float:
+        """Iterations in one full cycle."""
+        return self.step_size + self.resolved_step_size_down
+
+    def replace(self, **changes: Any) -> "CyclicPolicy":
+        """A copy with some arguments changed, validated again."""
+        return dataclasses.replace(self, **changes)
+
+    # -- evaluation ----------------------------------------------------------------------
+    def __call__(self, iterations: ArrayLike) -> Any:
+        """The learning rate at ``iterations``: a float for a scalar, an array for an array."""
+        it = _as_iterations(iterations)
+        lr = cyclic_formula(
+            it,
+            base_lr=self.base_lr,
+            max_lr=self.max_lr,
+            step_size=self.step_size,
+            step_size_down=self.resolved_step_size_down,
+            scale_fn=self._checked_scale_fn,
+            scale_mode=self.resolved_scale_mode,
+        )
+        return float(lr) if it.ndim == 0 else lr
+
+    def _checked_scale_fn(self, x: np.ndarray, xp: Any = np) -> np.ndarray:
+        """The scale function's values, checked to be finite and in [0, 1] when it is custom."""
+        fn = self.resolved_scale_fn
+        if isinstance(fn, ScaleFunction):
+            return fn(x, np)
+        name = "cycle numbers" if self.resolved_scale_mode == "cycle" else "iterations"
+        try:
+            values = np.asarray(fn(x), dtype=np.float64)
+        except Exception as err:
+            kind = TypeError if isinstance(err, TypeError) else ValueError
+            raise kind(
+                f"`scale_fn` raised {err!r} when called on an array of {name}; it must accept a numpy "
+                f"array and return values in [0, 1]. Received: scale_fn={fn!r}"
+            ) from err
+        try:
+            values = np.broadcast_to(values, np.shape(x))
+        except ValueError as err:
+            raise ValueError(
+                f"`scale_fn` must return one value per input (or a scalar); it returned shape "
+                f"{values.shape} for input shape {np.shape(x)}. Received: scale_fn={fn!r}"
+            ) from err
+        bad = ~np.isfinite(values) | (values < 0.0) | (values > 1.0)
+        if bad.any():
+            i = np.flatnonzero(bad.ravel())[0]
+            raise ValueError(
+                f"`scale_fn` must return finite values in [0, 1]; at {name[:-1]} "
+                f"{np.ravel(np.broadcast_to(x, values.shape))[i]:g} it returned {float(values.ravel()[i])!r}. "
+                f"Received: scale_fn={fn!r}"
+            )
+        return values
+
+    def _probe_scale_fn(self) -> None:
+        """Fail at construction, not mid-training, for a custom scale_fn that is plainly wrong."""
+        if self.resolved_scale_mode == "cycle":
+            probe = np.arange(1.0, 17.0)
+        else:
+            probe = np.linspace(0.0, 16.0 * self.period, 65)
+        self._checked_scale_fn(probe)
+
+
+def cyclic_lr(
+    iterations: ArrayLike,
+    base_lr: float = 0.001,
+    max_lr: float = 0.006,
+    step_size: float = 2000,
+    mode: Mode | str = "triangular",
+    gamma: float = 1.0,
+    scale_fn: ScaleFn | None = None,
+    scale_mode: ScaleMode | str | None = None,
+    step_size_down: float | None = None,
+) -> Any:
+    """Cyclical learning rate at ``iterations`` (Smith 2017, arXiv:1506.01186).
+
+    ``iterations`` counts training batches from 0; a scalar gives a float, an array gives an
+    array of the same shape (vectorised). Iteration 0 gives ``base_lr``; the rate rises
+    linearly to ``max_lr`` at ``step_size`` and falls back to ``base_lr`` at
+    ``2 * step_size``, every cycle, with the amplitude scaled by the mode::
+
+        cycle = floor(1 + iterations / (2 * step_size))           # 1-based
+        x     = |iterations / step_size - 2 * cycle + 1|
+        lr    = base_lr + (max_lr - base_lr) * max(0, 1 - x) * scale(cycle or iterations)
+
+        triangular:  scale = 1                        (on cycle)
+        triangular2: scale = 1 / 2**(cycle - 1)       (on cycle)
+        exp_range:   scale = gamma**iterations        (on iterations)
+
+    See :class:`CyclicPolicy` for every argument and its allowed values.
+
+    Examples:
+        >>> import numpy as np
+        >>> cyclic_lr(np.array([0, 1000, 2000, 6000, 10000]), mode="triangular2").round(6)
+        array([0.001  , 0.0035 , 0.006  , 0.0035 , 0.00225])
+    """
+    policy = CyclicPolicy(
+        base_lr=base_lr,
+        max_lr=max_lr,
+        step_size=step_size,
+        mode=mode,
+        gamma=gamma,
+        scale_fn=scale_fn,
+        scale_mode=scale_mode,
+        step_size_down=step_size_down,
+    )
+    return policy(iterations)

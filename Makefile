@@ -10,7 +10,7 @@ export IPYTHONDIR      := $(CURDIR)/.ipython
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND   ?= tensorflow
 
-.PHONY: lab test bench notebooks clean
+.PHONY: setup lab test bench notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/bench_policy.py
-	$(BIN)/python bench/bench_training.py
+	$(BIN)/python bench/bench_training.py --steps 60 --rounds 11
 
 # Re-run every notebook top to bottom and store its outputs (what nbval then compares).
 notebooks: setup

@@ -4,7 +4,7 @@
 which imports Keras when you import it.
 """
 
-from ._policies import MODES, SCALE_MODES, CyclicPolicy, cyclic_lr
+from ._policies import MODES, SCALE_MODES, CyclicPolicy, StepSizeRange, cyclic_lr, step_size_range
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
 
 __version__ = "0.1.0"
@@ -15,6 +15,8 @@ __all__ = [
     "SCALE_MODES",
     "CyclicPolicy",
     "cyclic_lr",
+    "StepSizeRange",
+    "step_size_range",
     "ScaleFunction",
     "ConstantScale",
     "HalvingScale",

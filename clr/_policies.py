@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from typing import Any, Callable, Literal, Union
+from typing import Any, Callable, Literal, NamedTuple, Union
 
 import numpy as np
 
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction
 
-__all__ = ["MODES", "SCALE_MODES", "CyclicPolicy", "cyclic_lr", "cyclic_formula"]
+__all__ = ["MODES", "SCALE_MODES", "CyclicPolicy", "cyclic_lr", "cyclic_formula", "StepSizeRange", "step_size_range"]
 
 Mode = Literal["triangular", "triangular2", "exp_range"]
 ScaleMode = Literal["cycle", "iterations"]
@@ -317,3 +317,32 @@ def cyclic_lr(
         step_size_down=step_size_down,
     )
     return policy(iterations)
+
+
+class StepSizeRange(NamedTuple):
+    """The paper's advice for ``step_size``: 2 to 10 epochs' worth of iterations."""
+
+    iterations_per_epoch: int
+    low: int
+    high: int
+
+
+def step_size_range(train_examples: int, batch_size: int, epochs: tuple[float, float] = (2, 10)) -> StepSizeRange:
+    """Iterations per epoch and the ``step_size`` range the paper recommends.
+
+    "stepsize equal to 2 - 10 times the number of iterations in an epoch" (Smith 2017, §3.3).
+    An epoch is ``ceil(train_examples / batch_size)`` iterations (Keras counts the last,
+    partial batch).
+
+    Examples:
+        >>> step_size_range(50_000, 100)          # CIFAR-10 with the paper's batch of 100
+        StepSizeRange(iterations_per_epoch=500, low=1000, high=5000)
+    """
+    for name, value in (("train_examples", train_examples), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
+    low, high = epochs
+    if not (0 < low <= high):
+        raise ValueError(f"`epochs` must be (low, high) with 0 < low <= high. Received: epochs={epochs!r}")
+    per_epoch = math.ceil(train_examples / batch_size)
+    return StepSizeRange(per_epoch, max(1, round(low * per_epoch)), max(1, round(high * per_epoch)))

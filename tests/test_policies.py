@@ -234,3 +234,21 @@ def test_scale_fn_checked_beyond_the_probe():
 
 def test_max_lr_equal_base_lr_is_a_constant_rate():
     np.testing.assert_allclose(cyclic_lr(np.arange(100), 0.01, 0.01, 7), 0.01)
+
+
+def test_step_size_range_follows_the_paper():
+    assert clr.step_size_range(50_000, 100) == (500, 1000, 5000)  # CIFAR-10: the paper's 2000 is inside
+    assert clr.step_size_range(1000, 300).iterations_per_epoch == 4  # the partial batch counts
+    assert clr.step_size_range(1000, 20, epochs=(4, 4)) == (50, 200, 200)
+    with pytest.raises(ValueError, match=r"`batch_size` must be an integer >= 1\. Received: batch_size=0"):
+        clr.step_size_range(1000, 0)
+    with pytest.raises(ValueError, match=r"`epochs` must be \(low, high\)"):
+        clr.step_size_range(1000, 10, epochs=(5, 2))
+
+
+def test_docstring_examples():
+    import doctest
+
+    from clr import _policies
+
+    assert doctest.testmod(_policies).failed == 0

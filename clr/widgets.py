@@ -1,0 +1,256 @@
+"""The policy explorer: sliders that redraw a cyclical learning-rate curve live.
+
+Importing this module imports matplotlib, ipywidgets and ipympl (not Keras).
+
+    >>> from clr.widgets import policy_explorer
+    >>> policy_explorer(mode="triangular2")          # displays itself in a notebook
+
+Every control is an attribute (``explorer.base_lr.value = 0.002`` moves the slider and
+redraws), and carries a stable CSS class (``clr-base-lr``, ...) for browser tests.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+from ipympl.backend_nbagg import Canvas, FigureManager
+from matplotlib.figure import Figure
+
+from ._policies import MODES, CyclicPolicy
+from ._scales import ExpScale, SineScale
+
+__all__ = ["PolicyExplorer", "policy_explorer", "policy_code", "policy_formula", "CUSTOM_MODES"]
+
+# Custom scale functions offered next to the built-in modes: label -> (value, default gamma).
+SEED_ITERATION_GAMMA = 5**-1e-4  # the seed's 1/5**(x*1e-4) is gamma**x with this gamma
+CUSTOM_MODES = {
+    "custom: sine on cycle (seed)": "sine_cycle",
+    "custom: gamma**x on iterations (seed: 1/5**(x*1e-4))": "exp_iterations",
+}
+_GAMMA_MODES = {"exp_range": 0.99994, "exp_iterations": round(SEED_ITERATION_GAMMA, 6)}
+_COLOURS = {"triangular": "tab:blue", "triangular2": "tab:orange", "exp_range": "tab:green"}
+
+
+def _round_sig(x: float, digits: int = 4) -> float:
+    """Round to significant digits, so the readout, the curve and the code use one number."""
+    return float(f"{x:.{digits}g}") if x > 0 else x
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def policy_code(policy: CyclicPolicy, api: str = "CyclicLR") -> str:
+    """The Python call that builds ``policy`` with ``api`` (``CyclicLR``, ``CyclicalLearningRate``
+    or ``clr.cyclic_lr``), naming only arguments that differ from the defaults."""
+    args = [f"base_lr={_fmt(policy.base_lr)}", f"max_lr={_fmt(policy.max_lr)}", f"step_size={_fmt(policy.step_size)}"]
+    if policy.scale_fn is not None:
+        args.append(f"scale_fn=clr.{policy.scale_fn!r}")
+        if policy.resolved_scale_mode != "cycle":
+            args.append(f"scale_mode={policy.resolved_scale_mode!r}")
+    elif policy.mode != "triangular":
+        args.append(f"mode={policy.mode!r}")
+    if policy.mode == "exp_range":
+        args.append(f"gamma={_fmt(policy.gamma)}")
+    if policy.step_size_down is not None:
+        args.append(f"step_size_down={_fmt(policy.step_size_down)}")
+    return f"{api}({', '.join(args)})"
+
+
+def policy_formula(policy: CyclicPolicy) -> str:
+    """The policy's formula with its numbers filled in (plain text, one line per step)."""
+    up, down = policy.step_size, policy.resolved_step_size_down
+    cycle = f"cycle = floor(1 + i / {_fmt(up + down)})"
+    if up == down:
+        tri = f"triangle = max(0, 1 - |i / {_fmt(up)} - 2*cycle + 1|)"
+    else:
+        tri = (
+            f"p = i - (cycle - 1)*{_fmt(up + down)};  triangle = p / {_fmt(up)} if p <= {_fmt(up)} "
+            f"else ({_fmt(up + down)} - p) / {_fmt(down)}"
+        )
+    fn, on = policy.resolved_scale_fn, ("cycle" if policy.resolved_scale_mode == "cycle" else "i")
+    if isinstance(fn, SineScale):
+        scale = f"0.5*(1 + sin({on}*pi/2))"
+    elif isinstance(fn, ExpScale):
+        scale = f"{_fmt(fn.gamma)}**{on}"
+    elif policy.mode == "triangular2" and policy.scale_fn is None:
+        scale = "1 / 2**(cycle - 1)"
+    else:
+        scale = "1"
+    amplitude = f"({_fmt(policy.max_lr)} - {_fmt(policy.base_lr)})"
+    return f"{cycle}\n{tri}\nlr(i) = {_fmt(policy.base_lr)} + {amplitude} * triangle * {scale}"
+
+
+class PolicyExplorer:
+    """Controls, one live figure, the formula and the code for a cyclical policy.
+
+    Attributes (widgets): ``base_lr``, ``max_lr`` (log sliders), ``step_size``, ``gamma``,
+    ``mode``, ``iterations``, ``asymmetric`` and ``step_size_down``, ``compare``; and
+    ``figure`` (the matplotlib figure), ``message``, ``summary``, ``formula``, ``code``.
+    ``policy`` is the policy drawn now (the last valid one) and ``lr`` its curve.
+    """
+
+    def __init__(
+        self,
+        base_lr: float = 0.001,
+        max_lr: float = 0.006,
+        step_size: int = 2000,
+        mode: str = "triangular",
+        gamma: float | None = None,
+        iterations: int = 20_000,
+        step_size_down: int | None = None,
+        compare: bool = False,
+        title: str | None = None,
+    ) -> None:
+        modes = [(m, m) for m in MODES] + list(CUSTOM_MODES.items())
+        if mode not in dict(modes).values():
+            raise ValueError(f"`mode` must be one of {[v for _, v in modes]}. Received: mode={mode!r}")
+        if gamma is None:
+            gamma = _GAMMA_MODES.get(mode, 1.0)
+        style = {"description_width": "90px"}
+        self.base_lr = W.FloatLogSlider(value=base_lr, base=10, min=-6, max=0, step=0.01, description="base_lr", readout_format=".4g", continuous_update=False, style=style)
+        self.max_lr = W.FloatLogSlider(value=max_lr, base=10, min=-6, max=0, step=0.01, description="max_lr", readout_format=".4g", continuous_update=False, style=style)
+        self.step_size = W.IntSlider(value=step_size, min=1, max=20_000, step=1, description="step_size", continuous_update=False, style=style)
+        self.gamma = W.FloatSlider(value=gamma, min=0.99, max=1.0, step=1e-6, description="gamma", readout_format=".6f", continuous_update=False, style=style)
+        self.mode = W.Dropdown(options=modes, value=mode, description="mode", style=style)
+        self.iterations = W.IntSlider(value=iterations, min=100, max=100_000, step=100, description="iterations", continuous_update=False, style=style)
+        self.asymmetric = W.Checkbox(value=step_size_down is not None, description="asymmetric cycle (step_size_down)", indent=False)
+        self.step_size_down = W.IntSlider(value=step_size_down or step_size, min=1, max=20_000, description="step_size_down", continuous_update=False, style=style)
+        self.compare = W.Checkbox(value=compare, description="compare the three built-in policies", indent=False)
+        self.message = W.HTML()
+        self.summary = W.HTML()
+        self.formula = W.HTML()
+        self.code = W.HTML()
+        for name in ("base_lr", "max_lr", "step_size", "gamma", "mode", "iterations", "asymmetric", "step_size_down", "compare", "message", "summary", "formula", "code"):
+            getattr(self, name).add_class("clr-" + name.replace("_", "-"))
+
+        self.figure, self._ax = self._build_figure(title)
+        self.policy: CyclicPolicy | None = None
+        self.lr: np.ndarray | None = None
+        self._update()
+        for control in (self.base_lr, self.max_lr, self.step_size, self.gamma, self.mode, self.iterations, self.asymmetric, self.step_size_down, self.compare):
+            control.observe(self._on_change, names="value")
+
+        controls = W.VBox(
+            [self.mode, self.base_lr, self.max_lr, self.step_size, self.gamma, self.iterations, self.asymmetric, self.step_size_down, self.compare, self.message],
+            layout=W.Layout(min_width="380px"),
+        )
+        side = W.VBox([self.summary, self.formula, self.code], layout=W.Layout(min_width="300px", max_width="460px"))
+        self.widget = W.HBox([controls, self.figure.canvas, side], layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
+        self.widget.add_class("clr-policy-explorer")
+
+    # -- display -------------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _build_figure(self, title: str | None):
+        figure = Figure(figsize=(7, 3.6), dpi=90, layout="constrained")
+        canvas = Canvas(figure)
+        FigureManager(canvas, 0)
+        canvas.header_visible = False
+        canvas.footer_visible = False
+        canvas.toolbar_visible = False
+        canvas.resizable = False
+        canvas.add_class("clr-figure")
+        ax = figure.add_subplot()
+        ax.set(xlabel="training iteration (batch)", ylabel="learning rate", title=title or "Cyclical learning rate")
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+        self._compare_lines = {m: ax.plot([], [], lw=1.0, alpha=0.55, color=c, label=f"{m} (compare)")[0] for m, c in _COLOURS.items()}
+        (self._line,) = ax.plot([], [], lw=1.6, color="black", label="this policy")
+        (self._bounds,) = ax.plot([], [], color="0.6", lw=0.8, ls=":", transform=ax.get_xaxis_transform(), label="cycle boundary")
+        (self._peaks,) = ax.plot([], [], ls="none", marker="v", color="tab:red", ms=6, label="max_lr reached")
+        (self._last,) = ax.plot([], [], ls="none", marker="o", color="black", ms=5)
+        self._last_text = ax.annotate("", xy=(0, 0), xytext=(-6, 8), textcoords="offset points", ha="right", fontsize=9)
+        ax.legend(loc="upper right", fontsize=8)
+        return figure, ax
+
+    # -- updating ------------------------------------------------------------------------
+    def _on_change(self, change: dict) -> None:
+        if change["owner"] is self.mode and change["new"] in _GAMMA_MODES and self.gamma.value == 1.0:
+            self.gamma.value = _GAMMA_MODES[change["new"]]  # triggers its own update
+            return
+        self._update()
+
+    def settings(self) -> dict[str, Any]:
+        """The policy arguments the controls describe now (rates rounded as their readouts)."""
+        mode = self.mode.value
+        kwargs: dict[str, Any] = dict(
+            base_lr=_round_sig(self.base_lr.value),
+            max_lr=_round_sig(self.max_lr.value),
+            step_size=int(self.step_size.value),
+            step_size_down=int(self.step_size_down.value) if self.asymmetric.value else None,
+        )
+        gamma = round(float(self.gamma.value), 6)
+        if mode == "sine_cycle":
+            kwargs.update(scale_fn=SineScale(), scale_mode="cycle")
+        elif mode == "exp_iterations":
+            kwargs.update(scale_fn=ExpScale(gamma), scale_mode="iterations")
+        else:
+            kwargs.update(mode=mode, gamma=gamma if mode == "exp_range" else 1.0)
+        return kwargs
+
+    def _update(self) -> None:
+        self.gamma.disabled = self.mode.value not in _GAMMA_MODES
+        self.step_size_down.disabled = not self.asymmetric.value
+        try:
+            policy = CyclicPolicy(**self.settings())
+            lr = policy(np.arange(int(self.iterations.value)))
+        except (ValueError, TypeError) as err:
+            # Keep the last valid curve; say what is wrong next to the controls.
+            self.message.value = f'<div style="color:#b00020"><b>Not drawn:</b> {html.escape(str(err))}</div>'
+            return
+        self.policy, self.lr = policy, lr
+        self.message.value = ""
+        self._draw(policy, lr)
+
+    def _draw(self, policy: CyclicPolicy, lr: np.ndarray) -> None:
+        n = lr.size
+        it = np.arange(n)
+        self._line.set_data(it, lr)
+        for mode, line in self._compare_lines.items():
+            if self.compare.value:
+                gamma = policy.gamma if policy.mode == "exp_range" else _GAMMA_MODES["exp_range"]
+                line.set_data(it, CyclicPolicy(policy.base_lr, policy.max_lr, policy.step_size, mode, gamma if mode == "exp_range" else 1.0, step_size_down=policy.step_size_down)(it))
+            else:
+                line.set_data([], [])
+        period = policy.period
+        starts = np.arange(period, n, period)
+        if starts.size <= 200:  # beyond that the lines are a grey wash
+            self._bounds.set_data(np.repeat(starts, 3), np.tile([0.0, 1.0, np.nan], starts.size))
+        else:
+            self._bounds.set_data([], [])
+        peaks = np.arange(policy.step_size, n, period)
+        peaks = peaks[np.isclose(policy(peaks), policy.max_lr, rtol=1e-9)] if peaks.size else peaks
+        self._peaks.set_data(peaks, np.full(peaks.size, policy.max_lr))
+        self._last.set_data([n - 1], [lr[-1]])
+        self._last_text.xy = (n - 1, lr[-1])
+        self._last_text.set_text(f"lr({n - 1:,}) = {lr[-1]:.6g}")
+        self._ax.set_xlim(0, n)
+        self._ax.set_ylim(0, policy.max_lr * 1.12)
+        self.figure.canvas.draw_idle()
+
+        cycles = n / period
+        self.summary.value = (
+            '<div style="font-size:13px">'
+            f'lr at iteration 0: <span class="clr-first-lr">{_fmt(lr[0])}</span><br>'
+            f'lr at the last iteration, <span class="clr-last-iteration">{n - 1}</span>: '
+            f'<b><span class="clr-last-lr">{_fmt(lr[-1])}</span></b><br>'
+            f'highest lr: <span class="clr-peak-lr">{_fmt(lr.max())}</span>, '
+            f"max_lr reached {peaks.size} time{'s' if peaks.size != 1 else ''}<br>"
+            f"cycles shown: {cycles:.3g} (period {_fmt(period)} iterations)</div>"
+        )
+        self.formula.value = f'<div style="font-size:12px"><b>Formula</b><pre>{html.escape(policy_formula(policy))}</pre></div>'
+        imports = "import clr\nfrom clr.keras import CyclicLR, CyclicalLearningRate\n"
+        self.code.value = (
+            '<div style="font-size:12px"><b>Use these settings</b>'
+            f'<pre style="user-select:all">{html.escape(imports + policy_code(policy, "CyclicLR") + chr(10) + policy_code(policy, "CyclicalLearningRate"))}</pre></div>'
+        )
+
+
+def policy_explorer(**initial: Any) -> PolicyExplorer:
+    """A :class:`PolicyExplorer` with ``initial`` settings; it displays itself in a notebook."""
+    return PolicyExplorer(**initial)

@@ -1,0 +1,119 @@
+"""The policy explorer, driven through its controls as a notebook user would."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ipympl")
+
+import clr  # noqa: E402
+from clr.widgets import PolicyExplorer, policy_code, policy_formula  # noqa: E402
+
+
+@pytest.fixture
+def explorer():
+    return PolicyExplorer(iterations=12_000)
+
+
+def drawn(explorer):
+    return np.asarray(explorer._line.get_ydata())
+
+
+def test_initial_curve_is_the_seed_default(explorer):
+    np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(12_000)))
+    assert explorer.message.value == ""
+    assert 'clr-last-lr">0.00100' in explorer.summary.value
+
+
+@pytest.mark.parametrize(
+    "control, value, expected",
+    [
+        ("base_lr", 0.0002, dict(base_lr=0.0002)),
+        ("max_lr", 0.02, dict(max_lr=0.02)),
+        ("step_size", 1500, dict(step_size=1500)),
+        ("mode", "triangular2", dict(mode="triangular2")),
+        ("mode", "exp_range", dict(mode="exp_range", gamma=0.99994)),
+        ("mode", "sine_cycle", dict(scale_fn=clr.SineScale(), scale_mode="cycle")),
+        ("mode", "exp_iterations", dict(scale_fn=clr.ExpScale(0.999839), scale_mode="iterations")),
+    ],
+)
+def test_each_control_redraws_the_curve(explorer, control, value, expected):
+    line_before = explorer._line
+    getattr(explorer, control).value = value
+    np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(12_000), **expected), rtol=1e-12)
+    assert explorer._line is line_before  # updated in place, never re-created
+    assert explorer.policy == clr.CyclicPolicy(**expected)
+
+
+def test_gamma_is_active_only_where_it_applies(explorer):
+    assert explorer.gamma.disabled
+    explorer.mode.value = "exp_range"
+    assert not explorer.gamma.disabled and explorer.gamma.value == pytest.approx(0.99994)
+    explorer.gamma.value = 0.9999
+    np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(12_000), mode="exp_range", gamma=0.9999))
+    explorer.mode.value = "triangular"
+    assert explorer.gamma.disabled
+    np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(12_000)))
+
+
+def test_rates_are_rounded_like_their_readouts(explorer):
+    explorer.base_lr.value = 0.00123456789
+    assert explorer.policy.base_lr == 0.001235
+    assert "base_lr=0.001235" in explorer.code.value
+
+
+def test_invalid_settings_show_a_message_and_keep_the_last_curve(explorer):
+    before = drawn(explorer).copy()
+    explorer.max_lr.value = 0.0005  # below base_lr
+    assert "`max_lr` must be &gt;= `base_lr`" in explorer.message.value
+    np.testing.assert_array_equal(drawn(explorer), before)
+    explorer.max_lr.value = 0.004  # valid again: message gone, curve follows
+    assert explorer.message.value == ""
+    np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(12_000), max_lr=0.004))
+
+
+def test_asymmetric_cycle_and_iterations(explorer):
+    explorer.asymmetric.value = True
+    explorer.step_size_down.value = 3000
+    explorer.iterations.value = 30_000
+    np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(30_000), step_size_down=3000))
+    assert explorer._ax.get_xlim() == (0, 30_000)
+
+
+def test_annotations_follow_the_policy(explorer):
+    explorer.mode.value = "triangular2"
+    peaks_x, _ = explorer._peaks.get_data()
+    assert list(peaks_x) == [2000]  # max_lr is reached in the first cycle only
+    explorer.mode.value = "triangular"
+    assert list(explorer._peaks.get_data()[0]) == [2000, 6000, 10000]
+    bounds_x = np.asarray(explorer._bounds.get_data()[0])
+    assert sorted(set(bounds_x[~np.isnan(bounds_x)])) == [4000, 8000]
+    assert explorer._last_text.get_text() == f"lr(11,999) = {clr.cyclic_lr(11_999):.6g}"
+
+
+def test_compare_overlays_the_three_builtins(explorer):
+    explorer.compare.value = True
+    for mode, line in explorer._compare_lines.items():
+        gamma = 0.99994 if mode == "exp_range" else 1.0
+        np.testing.assert_allclose(line.get_ydata(), clr.cyclic_lr(np.arange(12_000), mode=mode, gamma=gamma))
+    explorer.compare.value = False
+    assert all(len(line.get_ydata()) == 0 for line in explorer._compare_lines.values())
+
+
+def test_code_line_rebuilds_the_same_policy(explorer):
+    explorer.mode.value = "exp_iterations"
+    explorer.step_size.value = 700
+    namespace = {"clr": clr, "CyclicLR": lambda **kw: clr.CyclicPolicy(**kw)}
+    rebuilt = eval(policy_code(explorer.policy, "CyclicLR"), namespace)
+    assert rebuilt == explorer.policy
+    assert "0.999839**i" in policy_formula(explorer.policy)
+
+
+def test_every_control_has_a_css_class(explorer):
+    for name in ("base_lr", "max_lr", "step_size", "gamma", "mode", "iterations", "step_size_down", "compare", "message", "summary", "code"):
+        assert f"clr-{name.replace('_', '-')}" in getattr(explorer, name)._dom_classes
+    assert "clr-figure" in explorer.figure.canvas._dom_classes
+
+
+def test_unknown_initial_mode_is_refused():
+    with pytest.raises(ValueError, match=r"`mode` must be one of"):
+        PolicyExplorer(mode="cosine")

@@ -26,7 +26,7 @@ setup: $(STAMP) $(IPYTHONDIR)/profile_default/ipython_kernel_config.py
 
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
-		--LabApp.default_url=/lab/tree/00_quickstart.ipynb
+		--LabApp.default_url=/lab/tree/01_policy_explorer.ipynb
 
 test: setup
 	$(BIN)/python -m pytest
@@ -39,7 +39,7 @@ bench: setup
 notebooks: setup
 	for nb in notebooks/*.ipynb; do \
 		$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-			--ExecutePreprocessor.timeout=1200 "$$nb" || exit 1; \
+			--ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.store_widget_state=False "$$nb" || exit 1; \
 	done
 
 clean:

@@ -11,14 +11,33 @@ redraws), and carries a stable CSS class (``clr-base-lr``, ...) for browser test
 
 from __future__ import annotations
 
+import base64
 import html
-import math
+import io
+import sys
 from typing import Any
 
 import ipywidgets as W
+import matplotlib
 import numpy as np
-from ipympl.backend_nbagg import Canvas, FigureManager
 from matplotlib.figure import Figure
+
+
+def _import_ipympl_keeping_the_backend():
+    """ipympl's ``__init__`` calls ``matplotlib.use`` when matplotlib is already imported;
+    importing this module must not switch the user's pyplot backend, so put it back."""
+    before = dict.__getitem__(matplotlib.rcParams, "backend")
+    from ipympl import backend_nbagg
+
+    if dict.__getitem__(matplotlib.rcParams, "backend") != before:
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].switch_backend(before)
+        else:
+            dict.__setitem__(matplotlib.rcParams, "backend", before)
+    return backend_nbagg.Canvas, backend_nbagg.FigureManager
+
+
+Canvas, FigureManager = _import_ipympl_keeping_the_backend()
 
 from ._policies import MODES, CyclicPolicy
 from ._scales import ExpScale, SineScale
@@ -145,7 +164,18 @@ class PolicyExplorer:
 
     # -- display -------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        # The live widget for Jupyter and Voila; a static picture with the formula and code
+        # for readers without a kernel (GitHub, nbviewer), who get the text/html.
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs))
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png")
+        png = base64.b64encode(buffer.getvalue()).decode("ascii")
+        bundle["text/html"] = (
+            f'<div><img src="data:image/png;base64,{png}" alt="cyclical learning rate"/>'
+            f"{self.summary.value}{self.formula.value}{self.code.value}</div>"
+        )
+        bundle["text/plain"] = f"PolicyExplorer({self.policy!r})"
+        return bundle
 
     def _build_figure(self, title: str | None):
         figure = Figure(figsize=(7, 3.6), dpi=90, layout="constrained")

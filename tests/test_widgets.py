@@ -117,3 +117,20 @@ def test_every_control_has_a_css_class(explorer):
 def test_unknown_initial_mode_is_refused():
     with pytest.raises(ValueError, match=r"`mode` must be one of"):
         PolicyExplorer(mode="cosine")
+
+
+def test_importing_the_explorer_keeps_the_users_matplotlib_backend():
+    import subprocess
+    import sys
+
+    code = "import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt; import clr.widgets; print(matplotlib.get_backend())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "svg"
+
+
+def test_static_fallback_for_readers_without_a_kernel(explorer):
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live widget first
+    assert 'src="data:image/png;base64,' in bundle["text/html"]
+    assert "CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000)" in bundle["text/html"]
+    assert bundle["text/plain"].startswith("PolicyExplorer(CyclicPolicy(base_lr=0.001")

@@ -10,7 +10,7 @@ export IPYTHONDIR      := $(CURDIR)/.ipython
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND   ?= tensorflow
 
-.PHONY: setup lab test bench notebooks clean
+.PHONY: setup browser lab app test bench notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,19 @@ lab: setup
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
 		--LabApp.default_url=/lab/tree/01_policy_explorer.ipynb
 
-test: setup
+# The workshop projector view: the explorer as a Voila app, no code shown.
+app: setup
+	$(BIN)/voila notebooks/explorer_app.ipynb --Voila.ip=127.0.0.1 --port=8866
+
+# Debian's Chromium for the browser tests (Playwright's own download does not work offline).
+# Without root or apt the browser tests skip and say why; with them, a failed install fails.
+browser:
+	@if [ -x "$${CLR_CHROMIUM:-/usr/bin/chromium}" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "No Chromium and no root/apt-get to install it: the browser tests will skip."; fi
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -51,6 +51,8 @@ CUSTOM_MODES = {
     "custom: gamma**x on iterations (seed: 1/5**(x*1e-4))": "exp_iterations",
 }
 _GAMMA_MODES = {"exp_range": 0.99994, "exp_iterations": round(SEED_ITERATION_GAMMA, 6)}
+# Voila's page styles <pre> as prose: say what a code block needs.
+_PRE = "white-space:pre; font-family:monospace; overflow-x:auto; line-height:1.35; margin:2px 0 8px;"
 _COLOURS = {"triangular": "tab:blue", "triangular2": "tab:orange", "exp_range": "tab:green"}
 
 
@@ -123,7 +125,6 @@ class PolicyExplorer:
         iterations: int = 20_000,
         step_size_down: int | None = None,
         compare: bool = False,
-        title: str | None = None,
     ) -> None:
         modes = [(m, m) for m in MODES] + list(CUSTOM_MODES.items())
         if mode not in dict(modes).values():
@@ -131,10 +132,10 @@ class PolicyExplorer:
         if gamma is None:
             gamma = _GAMMA_MODES.get(mode, 1.0)
         style = {"description_width": "90px"}
-        self.base_lr = W.FloatLogSlider(value=base_lr, base=10, min=-6, max=0, step=0.01, description="base_lr", readout_format=".4g", continuous_update=False, style=style)
-        self.max_lr = W.FloatLogSlider(value=max_lr, base=10, min=-6, max=0, step=0.01, description="max_lr", readout_format=".4g", continuous_update=False, style=style)
+        self.base_lr = W.FloatLogSlider(value=base_lr, base=10, min=-6, max=0, step=0.01, description="base_lr", readout_format=".4", continuous_update=False, style=style)
+        self.max_lr = W.FloatLogSlider(value=max_lr, base=10, min=-6, max=0, step=0.01, description="max_lr", readout_format=".4", continuous_update=False, style=style)
         self.step_size = W.IntSlider(value=step_size, min=1, max=20_000, step=1, description="step_size", continuous_update=False, style=style)
-        self.gamma = W.FloatSlider(value=gamma, min=0.99, max=1.0, step=1e-6, description="gamma", readout_format=".6f", continuous_update=False, style=style)
+        self.gamma = W.FloatSlider(value=gamma, min=0.99, max=1.0, step=1e-6, description="gamma", readout_format=".6", continuous_update=False, style=style)
         self.mode = W.Dropdown(options=modes, value=mode, description="mode", style=style)
         self.iterations = W.IntSlider(value=iterations, min=100, max=100_000, step=100, description="iterations", continuous_update=False, style=style)
         self.asymmetric = W.Checkbox(value=step_size_down is not None, description="asymmetric cycle (step_size_down)", indent=False)
@@ -147,7 +148,7 @@ class PolicyExplorer:
         for name in ("base_lr", "max_lr", "step_size", "gamma", "mode", "iterations", "asymmetric", "step_size_down", "compare", "message", "summary", "formula", "code"):
             getattr(self, name).add_class("clr-" + name.replace("_", "-"))
 
-        self.figure, self._ax = self._build_figure(title)
+        self.figure, self._ax = self._build_figure()
         self.policy: CyclicPolicy | None = None
         self.lr: np.ndarray | None = None
         self._update()
@@ -158,7 +159,7 @@ class PolicyExplorer:
             [self.mode, self.base_lr, self.max_lr, self.step_size, self.gamma, self.iterations, self.asymmetric, self.step_size_down, self.compare, self.message],
             layout=W.Layout(min_width="380px"),
         )
-        side = W.VBox([self.summary, self.formula, self.code], layout=W.Layout(min_width="300px", max_width="460px"))
+        side = W.VBox([self.summary, self.formula, self.code], layout=W.Layout(min_width="300px", flex="1 1 420px"))
         self.widget = W.HBox([controls, self.figure.canvas, side], layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
         self.widget.add_class("clr-policy-explorer")
 
@@ -177,7 +178,7 @@ class PolicyExplorer:
         bundle["text/plain"] = f"PolicyExplorer({self.policy!r})"
         return bundle
 
-    def _build_figure(self, title: str | None):
+    def _build_figure(self):
         figure = Figure(figsize=(7, 3.6), dpi=90, layout="constrained")
         canvas = Canvas(figure)
         FigureManager(canvas, 0)
@@ -187,7 +188,7 @@ class PolicyExplorer:
         canvas.resizable = False
         canvas.add_class("clr-figure")
         ax = figure.add_subplot()
-        ax.set(xlabel="training iteration (batch)", ylabel="learning rate", title=title or "Cyclical learning rate")
+        ax.set(xlabel="training iteration (batch)", ylabel="learning rate")
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
         self._compare_lines = {m: ax.plot([], [], lw=1.0, alpha=0.55, color=c, label=f"{m} (compare)")[0] for m, c in _COLOURS.items()}
         (self._line,) = ax.plot([], [], lw=1.6, color="black", label="this policy")
@@ -195,7 +196,6 @@ class PolicyExplorer:
         (self._peaks,) = ax.plot([], [], ls="none", marker="v", color="tab:red", ms=6, label="max_lr reached")
         (self._last,) = ax.plot([], [], ls="none", marker="o", color="black", ms=5)
         self._last_text = ax.annotate("", xy=(0, 0), xytext=(-6, 8), textcoords="offset points", ha="right", fontsize=9)
-        ax.legend(loc="upper right", fontsize=8)
         return figure, ax
 
     # -- updating ------------------------------------------------------------------------
@@ -261,6 +261,10 @@ class PolicyExplorer:
         self._last_text.set_text(f"lr({n - 1:,}) = {lr[-1]:.6g}")
         self._ax.set_xlim(0, n)
         self._ax.set_ylim(0, policy.max_lr * 1.12)
+        label = {v: k for k, v in CUSTOM_MODES.items()}.get(self.mode.value, self.mode.value)
+        self._ax.set_title(label)
+        shown = [a for a in (self._line, *self._compare_lines.values(), self._bounds, self._peaks) if len(a.get_xdata())]
+        self._ax.legend(handles=shown, loc="upper right", fontsize=8)
         self.figure.canvas.draw_idle()
 
         cycles = n / period
@@ -273,11 +277,11 @@ class PolicyExplorer:
             f"max_lr reached {peaks.size} time{'s' if peaks.size != 1 else ''}<br>"
             f"cycles shown: {cycles:.3g} (period {_fmt(period)} iterations)</div>"
         )
-        self.formula.value = f'<div style="font-size:12px"><b>Formula</b><pre>{html.escape(policy_formula(policy))}</pre></div>'
+        self.formula.value = f'<div style="font-size:12px"><b>Formula</b><pre style="{_PRE}">{html.escape(policy_formula(policy))}</pre></div>'
         imports = "import clr\nfrom clr.keras import CyclicLR, CyclicalLearningRate\n"
         self.code.value = (
             '<div style="font-size:12px"><b>Use these settings</b>'
-            f'<pre style="user-select:all">{html.escape(imports + policy_code(policy, "CyclicLR") + chr(10) + policy_code(policy, "CyclicalLearningRate"))}</pre></div>'
+            f'<pre style="{_PRE} user-select:all">{html.escape(imports + policy_code(policy, "CyclicLR") + chr(10) + policy_code(policy, "CyclicalLearningRate"))}</pre></div>'
         )
 
 

@@ -1,0 +1,207 @@
+"""The policy explorer in a real browser: JupyterLab and the Voila app, driven by Playwright
+with Debian's Chromium. Screenshots of the before/after states go to test-artifacts/.
+
+Skips, saying why, where Chromium or Playwright is missing (`make test` installs Chromium
+when it runs as root with apt-get, as in CI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import clr
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CLR_CHROMIUM", "/usr/bin/chromium")
+TOKEN = "clr-browser-test"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium, as `make test` does with root and apt-get)", allow_module_level=True)
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def isolated_env(tmp: Path) -> dict[str, str]:
+    """Jupyter, IPython, matplotlib and Chromium write only under ``tmp``."""
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
+                 "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # fmt: skip
+        path = tmp / name.lower()
+        path.mkdir(parents=True, exist_ok=True)
+        env[name] = str(path)
+    return env
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer in {timeout} s")
+
+
+def serve(cmd: list[str], ready_url: str, env: dict[str, str], log: Path):
+    proc = subprocess.Popen(cmd, cwd=ROOT / "notebooks", env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(ready_url, proc)
+    except Exception:
+        proc.terminate()
+        raise RuntimeError(f"{cmd[0]} did not start; its log:\n{log.read_text()[-3000:]}")
+    return proc
+
+
+@pytest.fixture
+def browser(tmp_path):
+    env = isolated_env(tmp_path / "chromium")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env,
+            viewport={"width": 1500, "height": 1000},
+        )  # fmt: skip
+        # Nothing leaves the machine (Voila's page asks a CDN for fonts).
+        context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
+        yield context.pages[0] if context.pages else context.new_page()
+        context.close()
+
+
+# -- driving the explorer --------------------------------------------------------------------
+
+
+def type_into_readout(explorer, css_class: str, value: str) -> None:
+    readout = explorer.locator(f".{css_class} .widget-readout")
+    readout.click()
+    readout.press("Control+a")
+    readout.type(value)
+    readout.press("Enter")
+
+
+def canvas_image(explorer) -> str:
+    return explorer.locator(".clr-figure canvas").first.evaluate("c => c.toDataURL()")
+
+
+def shown_numbers(explorer) -> dict[str, float]:
+    text = {name: explorer.locator(f".clr-{name}").first.inner_text() for name in ("last-lr", "last-iteration", "first-lr")}
+    return {k: float(v.replace(",", "")) for k, v in text.items()}
+
+
+def exercise_explorer(page, explorer, name: str) -> None:
+    """Move base_lr, max_lr, step_size, mode and gamma; check the figure and the numbers."""
+    explorer.locator(".clr-last-lr").wait_for()
+    before = canvas_image(explorer)
+    n = int(shown_numbers(explorer)["last-iteration"]) + 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    explorer.screenshot(path=str(ARTIFACTS / f"{name}-before.png"))
+
+    settings = dict(base_lr=0.0005, max_lr=0.008, step_size=1500, mode="exp_range", gamma=0.9999)
+    explorer.locator(".clr-mode select").select_option(label="exp_range")
+    type_into_readout(explorer, "clr-base-lr", "0.0005")
+    type_into_readout(explorer, "clr-max-lr", "0.008")
+    type_into_readout(explorer, "clr-step-size", "1500")
+    type_into_readout(explorer, "clr-gamma", "0.9999")
+
+    want = clr.cyclic_lr(np.array([0, n - 1]), **settings)
+    # Updates arrive in stages: wait for the final state, then compare exactly.
+    expected_text = f"{want[1]:.6g}"
+    explorer.locator(".clr-last-lr", has_text=re.compile(rf"^{re.escape(expected_text)}$")).wait_for(timeout=30_000)
+    shown = shown_numbers(explorer)
+    assert shown["last-lr"] == pytest.approx(want[1], rel=1e-5)
+    assert shown["first-lr"] == pytest.approx(want[0], rel=1e-5)
+    code = explorer.locator(".clr-code").inner_text()
+    assert "CyclicLR(base_lr=0.0005, max_lr=0.008, step_size=1500, mode='exp_range', gamma=0.9999)" in code
+    assert explorer.locator(".clr-message").inner_text().strip() == ""
+
+    page.wait_for_function(
+        "([el, before]) => el.toDataURL() !== before", arg=[explorer.locator(".clr-figure canvas").first.element_handle(), before], timeout=30_000
+    )
+    assert canvas_image(explorer) != before
+
+    # An invalid combination: a message next to the controls, the curve kept.
+    type_into_readout(explorer, "clr-max-lr", "0.0001")
+    explorer.locator(".clr-message", has_text="max_lr").wait_for(timeout=30_000)
+    assert shown_numbers(explorer)["last-lr"] == pytest.approx(want[1], rel=1e-5)
+    type_into_readout(explorer, "clr-max-lr", "0.008")
+    explorer.screenshot(path=str(ARTIFACTS / f"{name}-after.png"))
+
+
+# -- JupyterLab and Voila ----------------------------------------------------------------------
+
+
+def test_explorer_in_jupyterlab(browser, tmp_path):
+    env = isolated_env(tmp_path / "server")
+    settings_dir = tmp_path / "app-settings"
+    settings_dir.mkdir()
+    (settings_dir / "overrides.json").write_text(json.dumps({
+        "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
+    }))  # fmt: skip
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={TOKEN}", "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+        f"--LabApp.app_settings_dir={settings_dir}",
+    ]  # fmt: skip
+    server = serve(cmd, f"http://127.0.0.1:{port}/api/status?token={TOKEN}", env, tmp_path / "lab.log")
+    try:
+        page = browser
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/01_policy_explorer.ipynb?reset&token={TOKEN}")
+        page.locator("#jp-main-statusbar", has_text=re.compile(r"ipykernel\) \| Idle")).wait_for(timeout=120_000)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+        explorer = page.locator(".clr-policy-explorer").first
+        explorer.wait_for(timeout=120_000)
+        explorer.scroll_into_view_if_needed()
+        exercise_explorer(page, explorer, "jupyterlab")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_explorer_as_voila_app(browser, tmp_path):
+    env = isolated_env(tmp_path / "server")
+    port = free_port()
+    voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
+    cmd = [voila, "explorer_app.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
+    server = serve(cmd, f"http://127.0.0.1:{port}/voila/static/voila.js", env, tmp_path / "voila.log")
+    try:
+        page = browser
+        page.goto(f"http://127.0.0.1:{port}/")
+        explorer = page.locator(".clr-policy-explorer").first
+        explorer.wait_for(timeout=120_000)
+        body = page.locator("body").inner_text()
+        assert "Cyclical learning rates: policy explorer" in body  # the prose is shown...
+        assert "from clr.widgets import" not in body  # ...the code is not
+        exercise_explorer(page, explorer, "voila")
+        page.screenshot(path=str(ARTIFACTS / "voila-app.png"), full_page=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -45,6 +45,7 @@ test: setup browser
 
 bench: setup
 	$(BIN)/python bench/bench_policy.py
+	$(BIN)/python bench/bench_explorer.py
 	$(BIN)/python bench/bench_training.py --steps 60 --rounds 11
 
 # Re-run every notebook top to bottom and store its outputs (what nbval then compares).

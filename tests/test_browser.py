@@ -122,11 +122,19 @@ def exercise_explorer(page, explorer, name: str) -> None:
     explorer.screenshot(path=str(ARTIFACTS / f"{name}-before.png"))
 
     settings = dict(base_lr=0.0005, max_lr=0.008, step_size=1500, mode="exp_range", gamma=0.9999)
+    code = explorer.locator(".clr-code")
+    # One control at a time, each waited for in the code line the kernel sends back: a value
+    # typed while an earlier update is in flight can be overwritten by it.
     explorer.locator(".clr-mode select").select_option(label="exp_range")
-    type_into_readout(explorer, "clr-base-lr", "0.0005")
-    type_into_readout(explorer, "clr-max-lr", "0.008")
-    type_into_readout(explorer, "clr-step-size", "1500")
-    type_into_readout(explorer, "clr-gamma", "0.9999")
+    code.filter(has_text="gamma=0.99994").wait_for(timeout=30_000)  # exp_range brings the paper's gamma
+    for css_class, value, fragment in [
+        ("clr-base-lr", "0.0005", "base_lr=0.0005,"),
+        ("clr-max-lr", "0.008", "max_lr=0.008,"),
+        ("clr-step-size", "1500", "step_size=1500,"),
+        ("clr-gamma", "0.9999", "gamma=0.9999)"),
+    ]:
+        type_into_readout(explorer, css_class, value)
+        code.filter(has_text=fragment).wait_for(timeout=30_000)
 
     want = clr.cyclic_lr(np.array([0, n - 1]), **settings)
     # Updates arrive in stages: wait for the final state, then compare exactly.
@@ -135,8 +143,7 @@ def exercise_explorer(page, explorer, name: str) -> None:
     shown = shown_numbers(explorer)
     assert shown["last-lr"] == pytest.approx(want[1], rel=1e-5)
     assert shown["first-lr"] == pytest.approx(want[0], rel=1e-5)
-    code = explorer.locator(".clr-code").inner_text()
-    assert "CyclicLR(base_lr=0.0005, max_lr=0.008, step_size=1500, mode='exp_range', gamma=0.9999)" in code
+    assert "CyclicLR(base_lr=0.0005, max_lr=0.008, step_size=1500, mode='exp_range', gamma=0.9999)" in code.inner_text()
     assert explorer.locator(".clr-message").inner_text().strip() == ""
 
     page.wait_for_function(
@@ -149,6 +156,7 @@ def exercise_explorer(page, explorer, name: str) -> None:
     explorer.locator(".clr-message", has_text="max_lr").wait_for(timeout=30_000)
     assert shown_numbers(explorer)["last-lr"] == pytest.approx(want[1], rel=1e-5)
     type_into_readout(explorer, "clr-max-lr", "0.008")
+    explorer.locator(".clr-message").filter(has_text=re.compile(r"^\s*$")).wait_for(state="attached", timeout=30_000)
     explorer.screenshot(path=str(ARTIFACTS / f"{name}-after.png"))
 
 
@@ -177,8 +185,9 @@ def test_explorer_in_jupyterlab(browser, tmp_path):
         page.locator("#jp-main-statusbar", has_text=re.compile(r"ipykernel\) \| Idle")).wait_for(timeout=120_000)
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+        # Run All has finished when the notebook's last output is there.
+        page.get_by_text("the paper's step_size of 2000 is 4 epochs").wait_for(timeout=120_000)
         explorer = page.locator(".clr-policy-explorer").first
-        explorer.wait_for(timeout=120_000)
         explorer.scroll_into_view_if_needed()
         exercise_explorer(page, explorer, "jupyterlab")
     finally:

@@ -1,0 +1,167 @@
+"""CIFAR-10 for the paper's experiments: loading from Keras or a local file, the paper's
+preprocessing, and a synthetic stand-in for tests and offline demos. numpy only (Keras is
+imported only when its downloader is used).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import os
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Cifar10", "load_cifar10", "synthetic_cifar10", "preprocess", "CLASSES"]
+
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+ENV_VAR = "CLR_CIFAR10"
+_HOW_TO = (
+    "Give CIFAR-10 one of these ways: let Keras download it (keras.datasets.cifar10, needs the "
+    "internet once); pass `source=` or set the environment variable CLR_CIFAR10 to a local .npz "
+    "(keys x_train, y_train, x_test, y_test), to the official cifar-10-python.tar.gz, or to its "
+    "extracted cifar-10-batches-py folder."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cifar10:
+    """CIFAR-10 arrays (images NHWC, labels 1-D) and where they came from."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+    sha256: str | None = None
+    synthetic: bool = False
+
+    def __post_init__(self) -> None:
+        for split in ("train", "test"):
+            x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+            if x.ndim != 4 or x.shape[1:] != (32, 32, 3) or len(x) != len(y):
+                raise ValueError(
+                    f"CIFAR-10 `x_{split}` must have shape (N, 32, 32, 3) with N == len(y_{split}). "
+                    f"Received: x_{split}.shape={x.shape}, y_{split}.shape={y.shape} from {self.source}"
+                )
+
+    @property
+    def description(self) -> str:
+        kind = "SYNTHETIC stand-in for CIFAR-10" if self.synthetic else "CIFAR-10"
+        return f"{kind} ({len(self.x_train)} train / {len(self.x_test)} test images) from {self.source}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _from_batches(read) -> tuple[np.ndarray, ...]:
+    """The official python batches (data_batch_1..5, test_batch) through ``read(name) -> bytes``."""
+
+    def batch(name: str) -> tuple[np.ndarray, np.ndarray]:
+        d = pickle.loads(read(name), encoding="bytes")
+        x = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        return x, np.asarray(d[b"labels"], dtype=np.uint8)
+
+    train = [batch(f"data_batch_{i}") for i in range(1, 6)]
+    x_test, y_test = batch("test_batch")
+    return np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]), x_test, y_test
+
+
+def _load_path(path: Path) -> tuple[np.ndarray, ...]:
+    if path.is_dir():
+        folder = path / "cifar-10-batches-py" if (path / "cifar-10-batches-py").is_dir() else path
+        if not (folder / "data_batch_1").exists():
+            raise FileNotFoundError(f"{path} holds no cifar-10-batches-py data (data_batch_1 ... test_batch). {_HOW_TO}")
+        return _from_batches(lambda name: (folder / name).read_bytes())
+    if path.name.endswith((".tar.gz", ".tgz")):
+        with tarfile.open(path, "r:gz") as tar:
+            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            return _from_batches(lambda name: tar.extractfile(members[name]).read())
+    if path.suffix == ".npz":
+        with np.load(path) as z:
+            missing = {"x_train", "y_train", "x_test", "y_test"} - set(z.files)
+            if missing:
+                raise ValueError(f"{path} lacks the arrays {sorted(missing)}. {_HOW_TO}")
+            return z["x_train"], z["y_train"], z["x_test"], z["y_test"]
+    raise ValueError(f"Unknown CIFAR-10 file type: {path}. {_HOW_TO}")
+
+
+def load_cifar10(source: str | os.PathLike | None = None) -> Cifar10:
+    """CIFAR-10 as uint8 images (N, 32, 32, 3) and 1-D labels, in the file's own order.
+
+    ``source`` (or, when it is None, the environment variable ``CLR_CIFAR10``) names a local
+    ``.npz``, the official ``cifar-10-python.tar.gz`` or its extracted folder. With neither,
+    Keras' own loader downloads and caches the data set. When nothing is reachable the error
+    says how to provide it.
+    """
+    source = source if source is not None else os.environ.get(ENV_VAR) or None
+    if source is None:
+        try:
+            import keras
+
+            (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+        except Exception as err:  # offline, proxy, corrupt cache ...
+            raise RuntimeError(f"Keras could not download CIFAR-10 ({err!r}). {_HOW_TO}") from err
+        return Cifar10(x_train, y_train.reshape(-1), x_test, y_test.reshape(-1), "keras.datasets.cifar10")
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"No CIFAR-10 at {path}. {_HOW_TO}")
+    x_train, y_train, x_test, y_test = _load_path(path)
+    return Cifar10(
+        np.asarray(x_train, dtype=np.uint8),
+        np.asarray(y_train).reshape(-1).astype(np.uint8),
+        np.asarray(x_test, dtype=np.uint8),
+        np.asarray(y_test).reshape(-1).astype(np.uint8),
+        str(path),
+        sha256=_sha256(path) if path.is_file() else None,
+    )
+
+
+def synthetic_cifar10(n_train: int = 2000, n_test: int = 500, seed: int = 0) -> Cifar10:
+    """Small, CIFAR-shaped, learnable data made here: for tests and offline demos only.
+
+    Each class is a smooth random colour pattern; an image is its class pattern, shifted by a
+    few pixels, plus noise, in 0-255. Everything made from it says SYNTHETIC.
+    """
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(0, 255, size=(10, 4, 4, 3))
+    patterns = coarse.repeat(8, axis=1).repeat(8, axis=2)  # 10 smooth 32x32x3 prototypes
+
+    def make(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, 10, size=n).astype(np.uint8)
+        shifts = rng.integers(-3, 4, size=(n, 2))
+        x = np.stack([np.roll(patterns[c], tuple(s), axis=(0, 1)) for c, s in zip(y, shifts)])
+        x = x + rng.normal(0, 40, size=x.shape)
+        return np.clip(x, 0, 255).astype(np.uint8), y
+
+    x_train, y_train = make(n_train)
+    x_test, y_test = make(n_test)
+    return Cifar10(x_train, y_train, x_test, y_test, f"synthetic_cifar10(n_train={n_train}, n_test={n_test}, seed={seed})", synthetic=True)
+
+
+def preprocess(data: Cifar10, seed: int = 0, n_train: int | None = None, n_test: int | None = None) -> Cifar10:
+    """The paper's preprocessing: subtract the per-pixel mean image of the training set from
+    both splits, on the raw 0-255 scale (float32), no augmentation; training order shuffled
+    with ``seed`` (the offline copy is sorted by class). ``n_train``/``n_test`` keep a random
+    subset of that size (taken after shuffling, so every class is in it).
+    """
+    rng = np.random.default_rng(seed)
+    train_order = rng.permutation(len(data.x_train))[:n_train]
+    test_order = rng.permutation(len(data.x_test))[:n_test]
+    x_train = data.x_train[train_order].astype(np.float32)
+    mean_image = x_train.mean(axis=0)
+    return dataclasses.replace(
+        data,
+        x_train=x_train - mean_image,
+        y_train=data.y_train[train_order],
+        x_test=data.x_test[test_order].astype(np.float32) - mean_image,
+        y_test=data.y_test[test_order],
+    )

@@ -1,0 +1,334 @@
+"""The paper's CIFAR-10 comparison (Table 1): one policy, one protocol, resumable.
+
+    python -m clr.experiments triangular2 --preset quick [--data PATH|synthetic] [--out results]
+
+Every evaluation appends a row to ``OUT/PRESET/POLICY.csv`` (iteration, lr, train loss, test
+loss, test accuracy, elapsed seconds) and saves a checkpoint beside it. Started again with the
+same arguments, a killed run resumes from its last checkpoint: rows written after that
+checkpoint are dropped and recomputed, so the CSV holds every evaluation exactly once, and
+the batch order is a function of the iteration, so the resumed run sees the same batches.
+
+Presets are the paper's protocol scaled: ``paper`` (batch 100, the paper's iteration counts,
+the whole test set every 1,000 iterations), ``quick`` (1/50 of the iterations on a 10,000-image
+subset: a workshop comparison of a few minutes per policy on a laptop CPU) and ``smoke``
+(1/1000, seconds, for tests). Scaling divides iteration counts, step sizes and boundaries by
+the factor and raises gamma to its power, so every curve keeps its shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import datetime as _dt
+import functools
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import __version__
+from ._policies import CyclicPolicy
+from ._schedules import constant, exponential, join, linear
+from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
+
+__all__ = ["PRESETS", "POLICIES", "PAPER_TABLE1", "Protocol", "policy_schedule", "run_experiment", "read_results", "main"]
+
+# Smith 2017, Table 1, CIFAR-10 rows: policy -> (iterations, test accuracy %).
+PAPER_TABLE1 = {
+    "fixed": (70_000, 81.4),
+    "triangular2": (25_000, 81.4),
+    "decay": (25_000, 78.5),
+    "exp": (70_000, 79.1),
+    "exp_range": (42_000, 82.2),
+}
+POLICIES = ("fixed", "triangular", "triangular2", "exp_range", "exp", "decay")
+COLUMNS = ("iteration", "lr", "train_loss", "test_loss", "test_accuracy", "elapsed_s")
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    name: str
+    scale: float  # iterations relative to the paper's
+    batch_size: int
+    eval_every: int
+    n_train: int | None  # None: the whole training set
+    n_test: int | None
+
+
+PRESETS = {
+    "paper": Protocol("paper", 1.0, 100, 1000, None, None),
+    "quick": Protocol("quick", 1 / 50, 100, 50, 10_000, 2_000),
+    "smoke": Protocol("smoke", 1 / 1000, 20, 10, 500, 200),
+}
+
+
+def policy_schedule(policy: str, scale: float = 1.0) -> tuple[Callable[[Any], Any], int, dict[str, Any]]:
+    """The learning rate of ``policy`` as a function of the iteration, its iteration count,
+    and its settings, for the paper's protocol scaled by ``scale``.
+
+    fixed: 0.001, then 1e-4 at 60k and 1e-5 at 65k, stop at 70k (Caffe's cifar10_full solvers).
+    triangular: 0.001-0.006, step 2000, 24k iterations (6 cycles, ending at base_lr).
+    triangular2: the paper's Table 2: three phases joined by resets, 25k iterations.
+    exp_range: 0.001-0.006, step 2000, gamma 0.99994, 42k. exp: 0.001 * 0.99994**i, 70k.
+    decay: 0.007 down to 0.001 over 4000 iterations, then 0.001, 25k.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"`policy` must be one of {POLICIES}. Received: policy={policy!r}")
+    if not (0 < scale <= 1):
+        raise ValueError(f"`scale` must be in (0, 1]. Received: scale={scale!r}")
+    n = lambda iterations: max(1, round(iterations * scale))  # noqa: E731
+    gamma = 0.99994 ** (1 / scale)
+    if policy == "fixed":
+        settings = dict(lrs=[0.001, 0.0001, 0.00001], boundaries=[n(60_000), n(65_000)], iterations=n(70_000))
+        schedule = join([constant(lr) for lr in settings["lrs"]], settings["boundaries"])
+    elif policy == "triangular":
+        settings = dict(base_lr=0.001, max_lr=0.006, step_size=2000 * scale, iterations=n(24_000))
+        schedule = CyclicPolicy(settings["base_lr"], settings["max_lr"], settings["step_size"])
+    elif policy == "triangular2":
+        phases = [(0.001, 0.005, 2000), (0.0001, 0.0005, 1000), (0.00001, 0.00005, 500)]
+        settings = dict(phases=[dict(base_lr=b, max_lr=m, step_size=s * scale) for b, m, s in phases],
+                        boundaries=[n(16_000), n(22_000)], iterations=n(25_000))  # fmt: skip
+        schedule = join([CyclicPolicy(mode="triangular2", **p) for p in settings["phases"]], settings["boundaries"])
+    elif policy == "exp_range":
+        settings = dict(base_lr=0.001, max_lr=0.006, step_size=2000 * scale, gamma=gamma, iterations=n(42_000))
+        schedule = CyclicPolicy(0.001, 0.006, settings["step_size"], mode="exp_range", gamma=gamma)
+    elif policy == "exp":
+        settings = dict(base_lr=0.001, gamma=gamma, iterations=n(70_000))
+        schedule = exponential(0.001, gamma)
+    else:  # decay
+        settings = dict(max_lr=0.007, base_lr=0.001, step_size=4000 * scale, iterations=n(25_000))
+        schedule = linear(0.007, 0.001, settings["step_size"])
+    return schedule, settings["iterations"], settings
+
+
+# -- data and batches ----------------------------------------------------------------------
+
+
+def _load_data(source: str | None, protocol: Protocol, seed: int) -> Cifar10:
+    if source == "synthetic":
+        raw = synthetic_cifar10(protocol.n_train or 5000, protocol.n_test or 1000, seed=seed)
+    else:
+        raw = load_cifar10(source)
+    return preprocess(raw, seed=seed, n_train=protocol.n_train, n_test=protocol.n_test)
+
+
+def _batch_indices(iteration: int, n_train: int, batch_size: int, seed: int, _cache: dict = {}) -> np.ndarray:  # noqa: B006
+    """The training examples of global iteration ``iteration``: a seeded permutation per
+    epoch, so a resumed run sees exactly the batches an uninterrupted one would."""
+    per_epoch = n_train // batch_size
+    epoch, b = divmod(iteration, per_epoch)
+    key = (seed, epoch, n_train)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = np.random.default_rng([seed, epoch]).permutation(n_train)
+    return _cache[key][b * batch_size : (b + 1) * batch_size]
+
+
+# -- results files ---------------------------------------------------------------------------
+
+
+def read_results(csv_path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """A results CSV as columns of numbers."""
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {c: np.array([float(r[c]) for r in rows]) for c in COLUMNS}
+
+
+def _keep_rows_up_to(csv_path: Path, iteration: int) -> None:
+    with csv_path.open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if int(r["iteration"]) <= iteration]
+    tmp = csv_path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, csv_path)
+
+
+def _append_row(csv_path: Path, row: dict[str, Any]) -> None:
+    new = not csv_path.exists()
+    with csv_path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _versions() -> dict[str, str]:
+    import keras
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "keras": keras.__version__, "clr": __version__}
+    try:
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+    except ImportError:
+        pass
+    versions["backend"] = keras.backend.backend()
+    return versions
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def run_experiment(
+    policy: str,
+    preset: str = "quick",
+    source: str | None = None,
+    out: str | os.PathLike = "results",
+    seed: int = 0,
+    verbose: int = 1,
+    stop_after: int | None = None,
+) -> Path:
+    """Train ``cifar10_full`` with ``policy`` under ``preset``; resume if a checkpoint exists.
+
+    Args:
+        policy: one of ``POLICIES``.
+        preset: ``"paper"``, ``"quick"`` or ``"smoke"``.
+        source: CIFAR-10 as for :func:`clr.data.load_cifar10` (None: ``CLR_CIFAR10`` or Keras'
+            download), or ``"synthetic"`` for the generated stand-in (labelled so everywhere).
+        out: results folder; files go to ``out/preset/policy.*``.
+        seed: seeds the weights, the shuffling and the subsets.
+        verbose: 1 shows Keras' progress bar and a line per evaluation; 0 is silent.
+        stop_after: stop (resumably) after this many iterations in this call; for tests and
+            for sharing a machine.
+
+    Returns:
+        The CSV's path.
+    """
+    import keras
+
+    from .models import cifar10_full
+
+    if preset not in PRESETS:
+        raise ValueError(f"`preset` must be one of {tuple(PRESETS)}. Received: preset={preset!r}")
+    protocol = PRESETS[preset]
+    schedule, total, settings = policy_schedule(policy, protocol.scale)
+    folder = Path(out) / preset
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path, ckpt, meta_path = (folder / f"{policy}{ext}" for ext in (".csv", ".checkpoint.keras", ".json"))
+
+    data = _load_data(source, protocol, seed)
+    provenance = {
+        "command": "python -m clr.experiments " + shlex.join([policy, "--preset", preset, "--seed", str(seed), "--out", str(out)] + (["--data", str(source)] if source else [])),
+        "policy": policy, "preset": dataclasses.asdict(protocol), "settings": settings, "seed": seed,
+        "data": {"description": data.description, "source": data.source, "sha256": data.sha256, "synthetic": data.synthetic,
+                 "n_train": len(data.x_train), "n_test": len(data.x_test)},
+    }  # fmt: skip
+    if meta_path.exists() and ckpt.exists():
+        before = json.loads(meta_path.read_text())
+        for key in ("policy", "preset", "settings", "seed"):
+            if before[key] != json.loads(json.dumps(provenance[key])):
+                raise ValueError(f"{folder} holds a {policy} run with other `{key}` ({before[key]!r}); use another --out.")
+        if before["data"]["source"] != data.source or before["data"]["sha256"] != data.sha256:
+            raise ValueError(f"{folder} holds a {policy} run on other data ({before['data']['source']}); use another --out.")
+        provenance["started"], elapsed = before["started"], before["elapsed_s"]
+        model = keras.models.load_model(ckpt)
+        iteration = int(model.optimizer.iterations)
+        _keep_rows_up_to(csv_path, iteration)
+        if verbose:
+            print(f"resuming {policy} ({preset}) at iteration {iteration:,} of {total:,} from {ckpt}")
+    else:
+        for stale in (csv_path, ckpt):
+            stale.unlink(missing_ok=True)
+        provenance["started"], elapsed, iteration = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), 0.0, 0
+        model = cifar10_full(seed=seed)
+        model.compile(
+            keras.optimizers.SGD(learning_rate=float(schedule(0)), momentum=0.9),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+        model.build((None, 32, 32, 3))
+    provenance.update(versions=_versions(), machine={"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()})  # fmt: skip
+    if verbose:
+        print(f"{policy} on {data.description}: {total:,} iterations, batch {protocol.batch_size}, test every {protocol.eval_every}")
+
+    def evaluate_and_save(train_loss: float) -> None:
+        test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=500, verbose=0)
+        row = dict(iteration=iteration, lr=float(schedule(max(iteration - 1, 0))), train_loss=train_loss,
+                   test_loss=float(test_loss), test_accuracy=float(test_accuracy), elapsed_s=round(elapsed, 1))  # fmt: skip
+        _append_row(csv_path, row)  # row first, then checkpoint: a kill between them redoes the row
+        tmp = ckpt.with_name(ckpt.stem + ".tmp.keras")
+        model.save(tmp)
+        os.replace(tmp, ckpt)
+        provenance.update(elapsed_s=elapsed, iteration=iteration, updated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+        meta_path.write_text(json.dumps(provenance, indent=1) + "\n")
+        if verbose:
+            print(f"  iteration {iteration:>6,}  lr {row['lr']:.6f}  train loss {train_loss:.4f}  test loss {test_loss:.4f}  test accuracy {test_accuracy:.4f}", flush=True)
+
+    if iteration == 0 and not csv_path.exists():
+        evaluate_and_save(float("nan"))
+    end = total if stop_after is None else min(total, iteration + stop_after)
+    ScheduleSetter, Batches = _keras_classes()
+    setter = ScheduleSetter(schedule)
+    while iteration < end:
+        chunk = min(protocol.eval_every - iteration % protocol.eval_every, end - iteration)
+        batches = Batches(data, iteration, chunk, protocol.batch_size, seed)
+        setter.start = iteration
+        t0 = time.perf_counter()
+        history = model.fit(batches, epochs=1, verbose=verbose, callbacks=[setter], shuffle=False)
+        elapsed += time.perf_counter() - t0
+        iteration += chunk
+        if iteration % protocol.eval_every == 0 or iteration == total:
+            evaluate_and_save(float(history.history["loss"][-1]))
+    return csv_path
+
+
+@functools.cache
+def _keras_classes():
+    """Keras-dependent helpers, defined on first use so that importing this module stays light."""
+    import keras
+
+    class ScheduleSetter(keras.callbacks.Callback):
+        """Sets the optimizer's rate to ``schedule(global iteration)`` before every batch."""
+
+        def __init__(self, schedule):
+            super().__init__()
+            self.schedule, self.start = schedule, 0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.model.optimizer.learning_rate = float(self.schedule(self.start + batch))
+
+    class Batches(keras.utils.PyDataset):
+        """``count`` batches from global iteration ``first`` on."""
+
+        def __init__(self, data, first, count, batch_size, seed):
+            super().__init__()
+            self.data, self.first, self.count, self.batch_size, self.seed = data, first, count, batch_size, seed
+
+        def __len__(self):
+            return self.count
+
+        def __getitem__(self, i):
+            idx = _batch_indices(self.first + i, len(self.data.x_train), self.batch_size, self.seed)
+            return self.data.x_train[idx], self.data.y_train[idx]
+
+    return ScheduleSetter, Batches
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m clr.experiments", description=__doc__.split("\n\n")[0])
+    parser.add_argument("policy", choices=POLICIES)
+    parser.add_argument("--preset", choices=tuple(PRESETS), default="quick")
+    parser.add_argument("--data", default=None, help="CIFAR-10 .npz, .tar.gz or folder; 'synthetic'; default: $CLR_CIFAR10 or Keras' download")
+    parser.add_argument("--out", default="results")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stop-after", type=int, default=None, help="stop (resumably) after this many iterations")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    path = run_experiment(args.policy, args.preset, args.data, args.out, args.seed, verbose=0 if args.quiet else 1, stop_after=args.stop_after)
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

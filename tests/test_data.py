@@ -1,0 +1,118 @@
+"""CIFAR-10 loading paths, the paper's preprocessing, and the synthetic stand-in."""
+
+import hashlib
+import io
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clr.data import load_cifar10, preprocess, synthetic_cifar10
+
+SHARED_SMALL = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-small.npz"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return synthetic_cifar10(n_train=60, n_test=20, seed=3)
+
+
+def write_official_batches(folder: Path, data) -> None:
+    """The official cifar-10-batches-py layout: pickled dicts, rows of 3072 channel-first bytes."""
+    folder.mkdir(parents=True)
+    rows = lambda x: x.transpose(0, 3, 1, 2).reshape(len(x), -1)  # noqa: E731
+    for i, part in enumerate(np.array_split(np.arange(len(data.x_train)), 5), start=1):
+        (folder / f"data_batch_{i}").write_bytes(pickle.dumps({b"data": rows(data.x_train[part]), b"labels": data.y_train[part].tolist()}))
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": rows(data.x_test), b"labels": data.y_test.tolist()}))
+
+
+def assert_same(loaded, data):
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(data, name))
+    assert loaded.y_train.ndim == 1 and loaded.x_train.dtype == np.uint8 and not loaded.synthetic
+
+
+def test_npz(tmp_path, tiny):
+    path = tmp_path / "c.npz"
+    np.savez(path, x_train=tiny.x_train, y_train=tiny.y_train[:, None], x_test=tiny.x_test, y_test=tiny.y_test[:, None])
+    loaded = load_cifar10(path)
+    assert_same(loaded, tiny)
+    assert loaded.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_official_folder_and_tarball(tmp_path, tiny):
+    write_official_batches(tmp_path / "cifar-10-batches-py", tiny)
+    assert_same(load_cifar10(tmp_path), tiny)  # the parent folder
+    assert_same(load_cifar10(tmp_path / "cifar-10-batches-py"), tiny)
+    tarball = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(tmp_path / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    loaded = load_cifar10(tarball)
+    assert_same(loaded, tiny)
+    assert loaded.sha256 == hashlib.sha256(tarball.read_bytes()).hexdigest()
+
+
+def test_environment_variable(tmp_path, tiny, monkeypatch):
+    path = tmp_path / "env.npz"
+    np.savez(path, x_train=tiny.x_train, y_train=tiny.y_train, x_test=tiny.x_test, y_test=tiny.y_test)
+    monkeypatch.setenv("CLR_CIFAR10", str(path))
+    assert load_cifar10().source == str(path)
+
+
+def test_keras_loader_failure_says_how_to_provide_the_data(monkeypatch):
+    keras = pytest.importorskip("keras")
+    monkeypatch.delenv("CLR_CIFAR10", raising=False)
+
+    def offline():
+        raise OSError("no network")
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
+    with pytest.raises(RuntimeError, match=r"could not download CIFAR-10.*CLR_CIFAR10.*cifar-10-python\.tar\.gz"):
+        load_cifar10()
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p / "missing.npz", r"No CIFAR-10 at .*missing\.npz.*CLR_CIFAR10"),
+        (lambda p: (np.savez(p / "bad.npz", x_train=np.zeros(1)), p / "bad.npz")[1], r"lacks the arrays \['x_test', 'y_test', 'y_train'\]"),
+        (lambda p: (p / "empty").mkdir() or p / "empty", r"holds no cifar-10-batches-py data"),
+        (lambda p: (p / "x.txt").write_text("") * 0 or p / "x.txt", r"Unknown CIFAR-10 file type"),
+    ],
+)
+def test_bad_sources(tmp_path, make, message):
+    with pytest.raises((FileNotFoundError, ValueError), match=message):
+        load_cifar10(make(tmp_path))
+
+
+def test_synthetic_is_labelled_and_learnable():
+    data = synthetic_cifar10(n_train=400, n_test=100, seed=0)
+    assert data.synthetic and "SYNTHETIC" in data.description
+    assert data.x_train.shape == (400, 32, 32, 3) and set(np.unique(data.y_train)) == set(range(10))
+    # Learnable: nearest class mean on the training set beats chance by far on the test set.
+    means = np.stack([data.x_train[data.y_train == c].mean(0) for c in range(10)]).reshape(10, -1)
+    dist = ((data.x_test.reshape(100, 1, -1).astype(float) - means) ** 2).sum(-1)
+    assert (dist.argmin(1) == data.y_test).mean() > 0.5
+
+
+def test_preprocess_subtracts_the_mean_image_and_shuffles(tiny):
+    out = preprocess(tiny, seed=1)
+    np.testing.assert_allclose(out.x_train.mean(axis=0), 0, atol=1e-3)  # per pixel, per channel
+    assert out.x_train.dtype == np.float32 and np.abs(out.x_train).max() > 50  # raw 0-255 scale kept
+    mean_image = tiny.x_train.astype(np.float32).mean(axis=0)
+    assert sorted(out.y_test.tolist()) == sorted(tiny.y_test.tolist())
+    np.testing.assert_allclose(np.sort((out.x_test + mean_image).ravel()), np.sort(tiny.x_test.astype(np.float32).ravel()), atol=1e-3)
+    assert not np.array_equal(out.y_train, tiny.y_train)  # shuffled ...
+    np.testing.assert_array_equal(preprocess(tiny, seed=1).y_train, out.y_train)  # ... reproducibly
+    assert len(preprocess(tiny, seed=1, n_train=30, n_test=10).x_train) == 30
+
+
+@pytest.mark.skipif(not SHARED_SMALL.exists(), reason="no ../shared/data (a fresh machine): covered by the generated data above")
+def test_the_teams_offline_copy():
+    data = load_cifar10(SHARED_SMALL)
+    assert data.sha256 == "5f34067b7d36e6a0f4134006dfa45bfcc01aa4e25f0383625a8732072138cfa0"
+    assert data.x_train.shape == (5000, 32, 32, 3) and np.bincount(data.y_train).tolist() == [500] * 10
+    subset = preprocess(data, seed=0, n_train=200)
+    assert len(np.unique(subset.y_train)) == 10  # sorted by class in the file, shuffled here

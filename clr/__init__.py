@@ -5,6 +5,7 @@ which imports Keras when you import it.
 """
 
 from ._policies import MODES, SCALE_MODES, CyclicPolicy, StepSizeRange, cyclic_lr, step_size_range
+from ._range_test import RangeTestResult, Suggestion, Suggestions
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
 
 __version__ = "0.1.0"
@@ -22,4 +23,7 @@ __all__ = [
     "HalvingScale",
     "ExpScale",
     "SineScale",
+    "RangeTestResult",
+    "Suggestion",
+    "Suggestions",
 ]

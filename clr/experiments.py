@@ -38,7 +38,10 @@ from ._policies import CyclicPolicy
 from ._schedules import constant, exponential, join, linear
 from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
 
-__all__ = ["PRESETS", "POLICIES", "PAPER_TABLE1", "Protocol", "policy_schedule", "run_experiment", "read_results", "main"]
+__all__ = [
+    "PRESETS", "POLICIES", "PAPER_TABLE1", "Protocol", "policy_schedule", "run_experiment", "read_results",
+    "iterations_to_reach", "load_comparison", "comparison_table", "format_table", "main",
+]  # fmt: skip
 
 # Smith 2017, Table 1, CIFAR-10 rows: policy -> (iterations, test accuracy %).
 PAPER_TABLE1 = {
@@ -332,3 +335,55 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- reading the comparison --------------------------------------------------------------------
+
+
+def iterations_to_reach(results: dict[str, np.ndarray], accuracy: float) -> int | None:
+    """The first evaluated iteration whose test accuracy is >= ``accuracy`` (None if never)."""
+    hits = np.flatnonzero(results["test_accuracy"] >= accuracy)
+    return int(results["iteration"][hits[0]]) if hits.size else None
+
+
+def load_comparison(folder: str | os.PathLike) -> dict[str, dict[str, np.ndarray]]:
+    """Every ``POLICY.csv`` in ``folder``, in the order of ``POLICIES``."""
+    folder = Path(folder)
+    return {p: read_results(folder / f"{p}.csv") for p in POLICIES if (folder / f"{p}.csv").exists()}
+
+
+def comparison_table(results: dict[str, dict[str, np.ndarray]], scale: float = 1.0, baseline: str = "fixed") -> list[dict[str, Any]]:
+    """Table 1 for our runs beside the paper's: per policy, the iterations run (in the paper's
+    units, i.e. divided by ``scale``), the final test accuracy, the iterations needed to reach
+    the baseline's final accuracy and their ratio to the baseline's iterations."""
+    if baseline not in results:
+        raise ValueError(f"`results` must include the baseline {baseline!r}. Received: {sorted(results)}")
+    base = results[baseline]
+    target, base_iterations = float(base["test_accuracy"][-1]), float(base["iteration"][-1])
+    rows = []
+    for policy, r in results.items():
+        reach = iterations_to_reach(r, target)
+        paper = PAPER_TABLE1.get(policy)
+        rows.append({
+            "policy": policy,
+            "iterations": round(r["iteration"][-1] / scale),
+            "accuracy": 100 * float(r["test_accuracy"][-1]),
+            "to_baseline": None if reach is None else round(reach / scale),
+            "ratio": None if reach is None else reach / base_iterations,
+            "paper_iterations": paper[0] if paper else None,
+            "paper_accuracy": paper[1] if paper else None,
+        })  # fmt: skip
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """The comparison as an aligned text table."""
+    head = f"{'policy':12s} {'iterations':>10s} {'accuracy %':>10s} {'to reach fixed':>15s} {'ratio':>6s}   {'paper: iterations':>17s} {'accuracy %':>10s}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        reach = "never" if r["to_baseline"] is None else f"{r['to_baseline']:,}"
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        paper_it = "-" if r["paper_iterations"] is None else f"{r['paper_iterations']:,}"
+        paper_acc = "-" if r["paper_accuracy"] is None else f"{r['paper_accuracy']:.1f}"
+        lines.append(f"{r['policy']:12s} {r['iterations']:>10,} {r['accuracy']:>10.1f} {reach:>15s} {ratio:>6s}   {paper_it:>17s} {paper_acc:>10s}")
+    return "\n".join(lines)

@@ -16,16 +16,18 @@ Importing this module imports Keras; ``import clr`` alone does not.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 import keras
 from keras import ops
 
-from ._policies import CyclicPolicy, ScaleFn, cyclic_formula
+from ._policies import CyclicPolicy, ScaleFn, _check_number, cyclic_formula
+from ._range_test import RangeTestResult
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
 
-__all__ = ["CyclicalLearningRate", "CyclicLR"]
+__all__ = ["CyclicalLearningRate", "CyclicLR", "lr_range_test"]
 
 # The built-in scale functions serialize by name inside a saved model's optimizer config.
 for _cls in (ConstantScale, HalvingScale, ExpScale, SineScale):
@@ -256,3 +258,152 @@ class CyclicLR(keras.callbacks.Callback):
             steps = int(self.model.optimizer.iterations) - self._iterations_at_begin
         self.trn_iterations += steps
         self.clr_iterations += steps
+
+
+def lr_range_test(
+    model: keras.Model,
+    x: Any,
+    y: Any = None,
+    *,
+    min_lr: float,
+    max_lr: float,
+    iterations: int | None = None,
+    epochs: float | None = None,
+    sweep: str = "linear",
+    batch_size: int = 32,
+    validation_data: tuple[Any, Any] | None = None,
+    eval_every: int | None = None,
+    smoothing: float = 0.98,
+    stop_factor: float | None = 4.0,
+    seed: int = 0,
+    verbose: int = 1,
+) -> RangeTestResult:
+    """Smith's LR range test: train one batch per rate while the rate rises from ``min_lr`` to
+    ``max_lr``, recording the true loss of every batch; then put the model back.
+
+    The paper's CIFAR-10 test is a ``"linear"`` sweep over 8 epochs with accuracy on held-out
+    data (``validation_data``, every ``eval_every`` iterations); ``"exp"`` spaces the rates
+    geometrically, as fastai does. Each batch's loss comes from ``train_on_batch`` (Keras'
+    batch-end logs hold a running mean since the epoch began, which shifts the curve right).
+    The sweep stops early when the smoothed loss exceeds ``stop_factor`` times its best or is
+    not finite, and the result says so.
+
+    Afterwards the model's weights and the optimizer's variables (its step count, momentum,
+    learning rate) are exactly what they were before, also when the sweep stopped early or was
+    interrupted by an exception or KeyboardInterrupt. An optimizer not yet built is built first,
+    so its fresh state is what comes back.
+
+    Args:
+        model: a compiled model whose optimizer has a float learning rate.
+        x, y: training inputs and targets (arrays); batches are drawn in a seeded order.
+        min_lr, max_lr: the swept range, ``0 < min_lr < max_lr``.
+        iterations, epochs: the length of the sweep; give one (``epochs`` counts passes over
+            ``x``). At least 10 iterations.
+        sweep: ``"linear"`` or ``"exp"``.
+        validation_data: ``(x_val, y_val)`` evaluated every ``eval_every`` iterations (default:
+            about 40 evaluations over the sweep).
+        smoothing: beta of the debiased moving average of the loss, in [0, 1).
+        stop_factor: stop when the smoothed loss exceeds this times its best; None never stops.
+
+    Returns:
+        A :class:`clr.RangeTestResult`: ``.suggest()``, ``.plot()``, ``.save(path)``.
+    """
+    import numpy as np
+
+    min_lr = _check_number("min_lr", min_lr, low=0.0, low_inclusive=False)
+    max_lr = _check_number("max_lr", max_lr, low=0.0, low_inclusive=False)
+    if max_lr <= min_lr:
+        raise ValueError(f"`max_lr` must be > `min_lr` ({min_lr!r}). Received: max_lr={max_lr!r}")
+    if sweep not in ("linear", "exp"):
+        raise ValueError(f"`sweep` must be 'linear' or 'exp'. Received: sweep={sweep!r}")
+    if (iterations is None) == (epochs is None):
+        raise ValueError(f"Give exactly one of `iterations` and `epochs`. Received: iterations={iterations!r}, epochs={epochs!r}")
+    n = len(x)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= n:
+        raise ValueError(f"`batch_size` must be an integer in [1, {n}] (the number of examples). Received: batch_size={batch_size!r}")
+    per_epoch = math.ceil(n / batch_size)
+    if epochs is not None:
+        epochs = _check_number("epochs", epochs, low=0.0, low_inclusive=False)
+        iterations = round(epochs * per_epoch)
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 10:
+        raise ValueError(f"The sweep needs at least 10 iterations to show anything. Received: iterations={iterations!r}")
+    if not (isinstance(smoothing, (int, float)) and 0 <= smoothing < 1):
+        raise ValueError(f"`smoothing` must be in [0, 1). Received: smoothing={smoothing!r}")
+    if stop_factor is not None:
+        stop_factor = _check_number("stop_factor", stop_factor, low=1.0, low_inclusive=False)
+    if eval_every is None:
+        eval_every = max(1, iterations // 40)
+    elif isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
+        raise ValueError(f"`eval_every` must be an integer >= 1. Received: eval_every={eval_every!r}")
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        raise ValueError("`model` must be compiled (with an optimizer and a loss) before the range test.")
+    if not isinstance(getattr(optimizer, "_learning_rate", None), keras.Variable):
+        raise TypeError("lr_range_test sets the optimizer's learning rate each batch: compile the model with a float `learning_rate`, not a schedule.")
+
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    weights = [np.array(v) for v in model.weights]
+    optimizer_state = [np.array(v) for v in optimizer.variables]
+
+    t = np.arange(iterations) / max(iterations - 1, 1)
+    lrs = min_lr + (max_lr - min_lr) * t if sweep == "linear" else min_lr * (max_lr / min_lr) ** t
+    order = np.random.default_rng(seed).permutation(n)
+    losses, accuracies, smooth = [], [], []
+    val_it, val_loss, val_acc = [], [], []
+    avg, best, stop_reason = 0.0, math.inf, None
+    progress = keras.utils.Progbar(iterations, verbose=verbose, stateful_metrics=["lr", "smoothed_loss"])
+    try:
+        for i, lr in enumerate(lrs):
+            start = (i % per_epoch) * batch_size
+            if i % per_epoch == 0 and i:
+                order = np.random.default_rng([seed, i // per_epoch]).permutation(n)
+            idx = order[start : start + batch_size]
+            optimizer.learning_rate = float(lr)
+            logs = model.train_on_batch(x[idx], None if y is None else y[idx], return_dict=True)
+            loss = float(logs["loss"])
+            losses.append(loss)
+            acc_key = next((k for k in logs if "acc" in k), None)
+            if acc_key is not None:
+                accuracies.append(float(logs[acc_key]))
+            avg = smoothing * avg + (1 - smoothing) * loss
+            smoothed = avg / (1 - smoothing ** (i + 1))
+            smooth.append(smoothed)
+            if validation_data is not None and (i % eval_every == 0 or i == iterations - 1):
+                result = model.evaluate(*validation_data, batch_size=max(batch_size, 256), verbose=0, return_dict=True)
+                val_it.append(i)
+                val_loss.append(float(result["loss"]))
+                key = next((k for k in result if "acc" in k), None)
+                if key is not None:
+                    val_acc.append(float(result[key]))
+            progress.update(i + 1, [("lr", float(lr)), ("smoothed_loss", smoothed)])
+            if not math.isfinite(smoothed):
+                stop_reason = f"the loss became {loss} at iteration {i}"
+                break
+            best = min(best, smoothed)
+            if stop_factor is not None and smoothed > stop_factor * best:
+                stop_reason = f"the smoothed loss {smoothed:.3g} passed {stop_factor:g} x its best {best:.3g} at iteration {i}"
+                break
+    finally:
+        # Put everything back, whatever happened above (divergence, an exception, Ctrl-C).
+        for variable, value in zip(model.weights, weights):
+            variable.assign(value)
+        for variable, value in zip(optimizer.variables, optimizer_state):
+            variable.assign(value)
+        model.stop_training = False
+    done = len(losses)
+    return RangeTestResult(
+        lr=lrs[:done],
+        loss=np.array(losses),
+        smoothed_loss=np.array(smooth),
+        accuracy=np.array(accuracies) if accuracies else None,
+        val_iterations=np.array(val_it, dtype=int),
+        val_loss=np.array(val_loss),
+        val_accuracy=np.array(val_acc) if val_acc else None,
+        sweep=sweep,
+        min_lr=min_lr,
+        max_lr=max_lr,
+        planned_iterations=iterations,
+        stopped_early=stop_reason is not None,
+        stop_reason=stop_reason,
+    )

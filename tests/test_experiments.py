@@ -97,3 +97,19 @@ def test_stop_after_and_refusing_other_settings(tmp_path):
     assert result["iteration"].tolist() == [0, 10, 20, 25]
     tri2, _, _ = policy_schedule("triangular2", 1 / 1000)
     np.testing.assert_allclose(result["lr"], tri2(np.maximum(result["iteration"] - 1, 0)))
+
+
+def test_comparison_table_on_known_curves():
+    from clr.experiments import comparison_table, format_table, iterations_to_reach
+
+    it = np.arange(0, 71, 10)
+    fixed = {"iteration": it, "test_accuracy": np.linspace(0.1, 0.8, it.size)}
+    fast = {"iteration": it[:4], "test_accuracy": np.array([0.1, 0.5, 0.8, 0.81])}
+    assert iterations_to_reach(fast, 0.8) == 20 and iterations_to_reach(fast, 0.9) is None
+    rows = comparison_table({"fixed": fixed, "triangular2": fast}, scale=1 / 1000)
+    tri2 = rows[1]
+    assert (tri2["iterations"], tri2["to_baseline"], tri2["paper_iterations"]) == (30_000, 20_000, 25_000)
+    assert tri2["ratio"] == pytest.approx(20 / 70) and tri2["accuracy"] == pytest.approx(81.0)
+    assert "triangular2" in format_table(rows) and "never" not in format_table(rows)
+    with pytest.raises(ValueError, match=r"must include the baseline 'fixed'"):
+        comparison_table({"triangular2": fast})

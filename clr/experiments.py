@@ -23,6 +23,7 @@ import dataclasses
 import datetime as _dt
 import functools
 import json
+import math
 import os
 import platform
 import shlex
@@ -318,9 +319,52 @@ def _keras_classes():
     return ScheduleSetter, Batches
 
 
+RANGE_TEST = {  # the paper's Figure 3: a linear sweep over 8 epochs, accuracy on held-out data
+    "paper": dict(min_lr=1e-5, max_lr=0.02, epochs=8, n_val=2000, evaluations=40),
+    "quick": dict(min_lr=1e-5, max_lr=0.02, epochs=8, n_val=1000, evaluations=40),
+    "smoke": dict(min_lr=1e-5, max_lr=0.02, epochs=2, n_val=200, evaluations=10),
+}
+
+
+def run_range_test(preset: str = "quick", source: str | None = None, out: str | os.PathLike = "results", seed: int = 0, verbose: int = 1) -> Path:
+    """Smith's LR range test on ``cifar10_full`` (a linear sweep from 0 to 0.02 over 8 epochs,
+    validation accuracy on held-out test images) with the preset's data; writes
+    ``out/preset/range_test.json`` and its provenance beside it."""
+    import keras
+
+    from .keras import lr_range_test
+    from .models import cifar10_full
+
+    protocol, settings = PRESETS[preset], RANGE_TEST[preset]
+    data = _load_data(source, protocol, seed)
+    model = cifar10_full(seed=seed)
+    model.compile(keras.optimizers.SGD(learning_rate=0.001, momentum=0.9), keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    iterations = round(settings["epochs"] * math.ceil(len(data.x_train) / protocol.batch_size))
+    val = (data.x_test[: settings["n_val"]], data.y_test[: settings["n_val"]])
+    if verbose:
+        print(f"LR range test on {data.description}: linear {settings['min_lr']:g} to {settings['max_lr']:g} over {iterations:,} iterations")
+    t0 = time.perf_counter()
+    result = lr_range_test(model, data.x_train, data.y_train, min_lr=settings["min_lr"], max_lr=settings["max_lr"], iterations=iterations,
+                           sweep="linear", batch_size=protocol.batch_size, validation_data=val,
+                           eval_every=max(1, iterations // settings["evaluations"]), seed=seed, verbose=verbose)  # fmt: skip
+    folder = Path(out) / preset
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "range_test.json"
+    result.save(path)
+    provenance = {
+        "command": "python -m clr.experiments range_test " + shlex.join(["--preset", preset, "--seed", str(seed), "--out", str(out)] + (["--data", str(source)] if source else [])),
+        "settings": settings, "batch_size": protocol.batch_size, "iterations": iterations, "seed": seed,
+        "data": {"description": data.description, "source": data.source, "sha256": data.sha256, "synthetic": data.synthetic},
+        "versions": _versions(), "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "elapsed_s": round(time.perf_counter() - t0, 1), "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }  # fmt: skip
+    (folder / "range_test.provenance.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m clr.experiments", description=__doc__.split("\n\n")[0])
-    parser.add_argument("policy", choices=POLICIES)
+    parser.add_argument("policy", choices=(*POLICIES, "range_test"), help="a policy to train, or range_test for Smith's LR range test")
     parser.add_argument("--preset", choices=tuple(PRESETS), default="quick")
     parser.add_argument("--data", default=None, help="CIFAR-10 .npz, .tar.gz or folder; 'synthetic'; default: $CLR_CIFAR10 or Keras' download")
     parser.add_argument("--out", default="results")
@@ -328,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop-after", type=int, default=None, help="stop (resumably) after this many iterations")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if args.policy == "range_test":
+        path = run_range_test(args.preset, args.data, args.out, args.seed, verbose=0 if args.quiet else 1)
+        print(f"results: {path}")
+        return 0
     path = run_experiment(args.policy, args.preset, args.data, args.out, args.seed, verbose=0 if args.quiet else 1, stop_after=args.stop_after)
     print(f"results: {path}")
     return 0

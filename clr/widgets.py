@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import sys
 from typing import Any
 
@@ -42,7 +43,7 @@ Canvas, FigureManager = _import_ipympl_keeping_the_backend()
 from ._policies import MODES, CyclicPolicy
 from ._scales import ExpScale, SineScale
 
-__all__ = ["PolicyExplorer", "policy_explorer", "policy_code", "policy_formula", "CUSTOM_MODES"]
+__all__ = ["PolicyExplorer", "policy_explorer", "BoundsPicker", "policy_code", "policy_formula", "CUSTOM_MODES"]
 
 # Custom scale functions offered next to the built-in modes: label -> (value, default gamma).
 SEED_ITERATION_GAMMA = 5**-1e-4  # the seed's 1/5**(x*1e-4) is gamma**x with this gamma
@@ -106,6 +107,28 @@ def policy_formula(policy: CyclicPolicy) -> str:
     return f"{cycle}\n{tri}\nlr(i) = {_fmt(policy.base_lr)} + {amplitude} * triangle * {scale}"
 
 
+def _live_figure(figsize: tuple[float, float]) -> Figure:
+    """A matplotlib figure on its own ipympl canvas widget (pyplot's backend untouched)."""
+    figure = Figure(figsize=figsize, dpi=90, layout="constrained")
+    canvas = Canvas(figure)
+    FigureManager(canvas, 0)
+    canvas.header_visible = canvas.footer_visible = canvas.toolbar_visible = canvas.resizable = False
+    canvas.add_class("clr-figure")
+    return figure
+
+
+def _live_and_static(widget: W.Widget, figure: Figure, texts: tuple[W.HTML, ...], plain: str, **kwargs: Any) -> dict:
+    """The live widget for Jupyter and Voila, plus a static picture and the texts beside it
+    for readers without a kernel (GitHub, nbviewer), who get the text/html."""
+    bundle = dict(widget._repr_mimebundle_(**kwargs))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    bundle["text/html"] = f'<div><img src="data:image/png;base64,{png}" alt="figure"/>{"".join(t.value for t in texts)}</div>'
+    bundle["text/plain"] = plain
+    return bundle
+
+
 class PolicyExplorer:
     """Controls, one live figure, the formula and the code for a cyclical policy.
 
@@ -165,28 +188,10 @@ class PolicyExplorer:
 
     # -- display -------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        # The live widget for Jupyter and Voila; a static picture with the formula and code
-        # for readers without a kernel (GitHub, nbviewer), who get the text/html.
-        bundle = dict(self.widget._repr_mimebundle_(**kwargs))
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
-        png = base64.b64encode(buffer.getvalue()).decode("ascii")
-        bundle["text/html"] = (
-            f'<div><img src="data:image/png;base64,{png}" alt="cyclical learning rate"/>'
-            f"{self.summary.value}{self.formula.value}{self.code.value}</div>"
-        )
-        bundle["text/plain"] = f"PolicyExplorer({self.policy!r})"
-        return bundle
+        return _live_and_static(self.widget, self.figure, (self.summary, self.formula, self.code), f"PolicyExplorer({self.policy!r})", **kwargs)
 
     def _build_figure(self):
-        figure = Figure(figsize=(7, 3.6), dpi=90, layout="constrained")
-        canvas = Canvas(figure)
-        FigureManager(canvas, 0)
-        canvas.header_visible = False
-        canvas.footer_visible = False
-        canvas.toolbar_visible = False
-        canvas.resizable = False
-        canvas.add_class("clr-figure")
+        figure = _live_figure(figsize=(7, 3.6))
         ax = figure.add_subplot()
         ax.set(xlabel="training iteration (batch)", ylabel="learning rate")
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
@@ -288,3 +293,63 @@ class PolicyExplorer:
 def policy_explorer(**initial: Any) -> PolicyExplorer:
     """A :class:`PolicyExplorer` with ``initial`` settings; it displays itself in a notebook."""
     return PolicyExplorer(**initial)
+
+
+class BoundsPicker:
+    """An LR range test's plot with two sliders that place ``base_lr`` and ``max_lr`` on it.
+
+    Starts at the paper's accuracy rule (or the loss rules when there is no accuracy) and
+    writes the ``CyclicLR`` line for the chosen bounds, the paper's CIFAR-10 bounds beside it.
+    Attributes: ``base_lr``, ``max_lr`` (sliders), ``figure``, ``code``, ``message``; ``bounds``.
+    """
+
+    PAPER_BOUNDS = (0.001, 0.006)  # Smith 2017, CIFAR-10, from his range test (Figure 3)
+
+    def __init__(self, result: Any, step_size: int = 2000, base_lr: float | None = None, max_lr: float | None = None) -> None:
+        suggestions = result.suggest()
+        by_name = {s.name: s.lr for s in suggestions}
+        base_lr = base_lr or by_name.get("base_lr") or by_name.get("minimum/10") or result.min_lr
+        max_lr = max_lr or by_name.get("max_lr") or by_name.get("valley") or result.max_lr
+        low, high = float(result.lr[0]), float(result.lr[-1])
+        self.step_size = step_size
+        if result.sweep == "exp":
+            make = lambda v, d: W.FloatLogSlider(value=v, base=10, min=math.log10(low), max=math.log10(high), step=0.01, description=d, readout_format=".4", continuous_update=False)  # noqa: E731
+        else:
+            make = lambda v, d: W.FloatSlider(value=v, min=low, max=high, step=(high - low) / 1000, description=d, readout_format=".4", continuous_update=False)  # noqa: E731
+        self.base_lr, self.max_lr = make(base_lr, "base_lr"), make(max_lr, "max_lr")
+        self.message, self.code = W.HTML(), W.HTML()
+        for name in ("base_lr", "max_lr", "message", "code"):
+            getattr(self, name).add_class("clr-pick-" + name.replace("_", "-"))
+        self.figure = _live_figure(figsize=(8, 4))
+        ax = self.figure.add_subplot()
+        result.plot(ax=ax, suggestions=suggestions)
+        self._span = ax.axvspan(base_lr, max_lr, color="gold", alpha=0.25, zorder=0, label="chosen range")
+        self._ax = ax
+        self.bounds: tuple[float, float] = (base_lr, max_lr)
+        self._update()
+        self.base_lr.observe(lambda _: self._update(), names="value")
+        self.max_lr.observe(lambda _: self._update(), names="value")
+        self.widget = W.VBox([W.HBox([self.base_lr, self.max_lr]), self.message, self.figure.canvas, self.code])
+        self.widget.add_class("clr-bounds-picker")
+
+    def _update(self) -> None:
+        base, top = _round_sig(self.base_lr.value), _round_sig(self.max_lr.value)
+        try:
+            policy = CyclicPolicy(base_lr=base, max_lr=top, step_size=self.step_size)
+        except ValueError as err:
+            self.message.value = f'<div style="color:#b00020"><b>Not taken:</b> {html.escape(str(err))}</div>'
+            return
+        self.message.value = ""
+        self.bounds = (base, top)
+        self._span.set_x(base)
+        self._span.set_width(top - base)
+        self._ax.set_title(f"chosen: base_lr {_fmt(base)}, max_lr {_fmt(top)}")
+        self.figure.canvas.draw_idle()
+        paper = CyclicPolicy(*self.PAPER_BOUNDS, step_size=self.step_size)
+        self.code.value = (
+            f'<div style="font-size:12px"><b>Your bounds</b><pre style="{_PRE}">{html.escape(policy_code(policy))}</pre>'
+            f'<b>The paper\'s, for CIFAR-10</b><pre style="{_PRE}">{html.escape(policy_code(paper))}</pre></div>'
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return _live_and_static(self.widget, self.figure, (self.code,), f"BoundsPicker(bounds={self.bounds})", **kwargs)

@@ -134,3 +134,22 @@ def test_static_fallback_for_readers_without_a_kernel(explorer):
     assert 'src="data:image/png;base64,' in bundle["text/html"]
     assert "CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000)" in bundle["text/html"]
     assert bundle["text/plain"].startswith("PolicyExplorer(CyclicPolicy(base_lr=0.001")
+
+
+def test_bounds_picker_moves_the_chosen_range():
+    from clr._range_test import smooth_losses
+    from clr.widgets import BoundsPicker
+
+    lr = np.linspace(0.0001, 0.02, 400)
+    acc = np.interp(lr, [0, 0.002, 0.008, 0.02], [0.1, 0.1, 0.7, 0.7])
+    loss = np.interp(lr, [0, 0.002, 0.008, 0.014, 0.02], [2.3, 2.3, 1.0, 0.9, 3.0])
+    result = clr.RangeTestResult(lr, loss, smooth_losses(loss, 0.0), acc, np.array([], int), np.array([]), None, "linear", 0.0001, 0.02, 400)
+    picker = BoundsPicker(result)
+    s = result.suggest()
+    assert picker.bounds == (float(f"{s.base_lr:.4g}"), float(f"{s.max_lr:.4g}"))  # starts at the paper's rule
+    picker.base_lr.value, picker.max_lr.value = 0.001, 0.006
+    assert picker.bounds == (0.001, 0.006)
+    assert picker._span.get_x() == pytest.approx(0.001) and picker._span.get_width() == pytest.approx(0.005)
+    assert "CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000)" in picker.code.value
+    picker.max_lr.value = 0.0005  # below base_lr: refused, bounds kept
+    assert "Not taken" in picker.message.value and picker.bounds == (0.001, 0.006)

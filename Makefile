@@ -24,8 +24,11 @@ $(IPYTHONDIR)/profile_default/ipython_kernel_config.py: tests/ipython_kernel_con
 
 setup: $(STAMP) $(IPYTHONDIR)/profile_default/ipython_kernel_config.py
 
+# JupyterLab refuses to run as root unless told (containers, CI machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
 		--LabApp.default_url=/lab/tree/01_policy_explorer.ipynb
 
 # The workshop projector view: the explorer as a Voila app, no code shown.

@@ -53,7 +53,7 @@ bench: setup
 
 # Re-run every notebook top to bottom and store its outputs (what nbval then compares).
 notebooks: setup
-	for nb in notebooks/*.ipynb; do \
+	for nb in notebooks/*.ipynb notebooks/solutions/*.ipynb; do \
 		$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.store_widget_state=False "$$nb" || exit 1; \
 	done

@@ -41,7 +41,7 @@ from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
 
 __all__ = [
     "PRESETS", "POLICIES", "PAPER_TABLE1", "Protocol", "policy_schedule", "run_experiment", "read_results",
-    "iterations_to_reach", "load_comparison", "comparison_table", "format_table", "main",
+    "iterations_to_reach", "load_comparison", "results_dir", "comparison_table", "format_table", "main",
 ]  # fmt: skip
 
 # Smith 2017, Table 1, CIFAR-10 rows: policy -> (iterations, test accuracy %).
@@ -386,6 +386,13 @@ if __name__ == "__main__":
 
 
 # -- reading the comparison --------------------------------------------------------------------
+
+
+def results_dir() -> Path:
+    """Where the committed results are: ``$CLR_RESULTS``, else ``results/`` beside the
+    package in this repository (notebooks in any folder find them the same way)."""
+    return Path(os.environ.get("CLR_RESULTS") or Path(__file__).resolve().parents[1] / "results")
+
 
 
 def iterations_to_reach(results: dict[str, np.ndarray], accuracy: float) -> int | None:

@@ -1,10 +1,10 @@
 """Self-checking exercises for the workshop notebook (numpy only).
 
 Each ``check_*`` runs a participant's answer against the reference on cases they do not see,
-and prints either a confirmation or exactly what is wrong: the first failing case (which
-iteration and settings, expected versus got) and, when the answer matches a known mistake, a
-hint about it. It never prints the solution. It returns True or False, so a notebook can
-count the passed exercises.
+and prints either a confirmation (✓) or exactly what is wrong (✗): the first failing case
+(which iteration and settings, expected versus got) and, when the answer matches a known
+mistake on every case, a hint about it. It never prints the solution, and returns nothing, so
+a notebook cell shows only the message.
 """
 
 from __future__ import annotations
@@ -90,22 +90,22 @@ def _check_policy(fn: Callable[..., Any], mode: str, gamma: float | None = None)
     return False
 
 
-def check_triangular(fn: Callable[[int, float, float, int], float]) -> bool:
+def check_triangular(fn: Callable[[int, float, float, int], float]) -> None:
     """``fn(iteration, base_lr, max_lr, step_size) -> lr`` for the triangular policy."""
-    return _check_policy(fn, "triangular")
+    _check_policy(fn, "triangular")
 
 
-def check_triangular2(fn: Callable[[int, float, float, int], float]) -> bool:
+def check_triangular2(fn: Callable[[int, float, float, int], float]) -> None:
     """``fn(iteration, base_lr, max_lr, step_size) -> lr`` for triangular2."""
-    return _check_policy(fn, "triangular2")
+    _check_policy(fn, "triangular2")
 
 
-def check_exp_range(fn: Callable[[int, float, float, int, float], float]) -> bool:
+def check_exp_range(fn: Callable[[int, float, float, int, float], float]) -> None:
     """``fn(iteration, base_lr, max_lr, step_size, gamma) -> lr`` for exp_range."""
-    return _check_policy(fn, "exp_range", gamma=0.9995)
+    _check_policy(fn, "exp_range", gamma=0.9995)
 
 
-def check_prediction(predicted: dict[int, float], *, base_lr: float, max_lr: float, step_size: int, mode: str = "triangular", gamma: float = 1.0, tolerance: float = 0.05) -> bool:
+def check_prediction(predicted: dict[int, float], *, base_lr: float, max_lr: float, step_size: int, mode: str = "triangular", gamma: float = 1.0, tolerance: float = 0.05) -> None:
     """Predicted rates ``{iteration: lr}`` within ``tolerance`` of the height ``max_lr - base_lr``."""
     ok = True
     for i, guess in sorted(predicted.items()):
@@ -115,30 +115,29 @@ def check_prediction(predicted: dict[int, float], *, base_lr: float, max_lr: flo
             print(f"✗ At iteration {i} you predicted {guess:.4g}; the {mode} policy gives {actual:.4g}.")
     if ok:
         print(f"✓ All {len(predicted)} predictions are within {tolerance:.0%} of the height.")
-    return ok
 
 
-def check_step_size(step_size: int, *, train_examples: int, batch_size: int) -> bool:
+def check_step_size(step_size: int, *, train_examples: int, batch_size: int) -> None:
     """A step size of 2-10 epochs' worth of iterations (the paper's advice)."""
     r = step_size_range(train_examples, batch_size)
     if r.low <= step_size <= r.high:
         print(f"✓ {step_size} is {step_size / r.iterations_per_epoch:.3g} epochs per half cycle: inside the paper's 2-10.")
-        return True
+        return
     epochs = step_size / r.iterations_per_epoch
     if step_size > r.high:
         hint = "did you count examples instead of iterations? An epoch has ceil(examples / batch_size) iterations"
     else:
         hint = "that is under 2 epochs: count the iterations in an epoch first, then take 2-10 of them"
     print(f"✗ {step_size} iterations is {epochs:.3g} epochs per half cycle; the paper suggests 2-10 epochs. Hint: {hint}.")
-    return False
+    return
 
 
-def check_bounds(base_lr: float, max_lr: float, result: Any, factor: float = 2.0) -> bool:
+def check_bounds(base_lr: float, max_lr: float, result: Any, factor: float = 2.0) -> None:
     """Bounds read off a range test: within ``factor`` of the accuracy rule's suggestions."""
     s = result.suggest()
     if s.base_lr is None:
         print("This range test has no accuracy to read bounds from.")
-        return False
+        return
     problems = []
     if not base_lr < max_lr:
         problems.append("base_lr must be below max_lr")
@@ -148,6 +147,6 @@ def check_bounds(base_lr: float, max_lr: float, result: Any, factor: float = 2.0
         problems.append(f"max_lr {max_lr:.3g} is far from where the rise slows: look further {'left' if max_lr > s.max_lr else 'right'}")
     if problems:
         print("✗ " + "; ".join(problems) + ".")
-        return False
+        return
     print("✓ Reasonable bounds: close to where accuracy starts to rise and where the rise slows.")
-    return True
+    return

@@ -123,16 +123,16 @@ def _load_data(source: str | None, protocol: Protocol, seed: int) -> Cifar10:
     return preprocess(raw, seed=seed, n_train=protocol.n_train, n_test=protocol.n_test)
 
 
-def _batch_indices(iteration: int, n_train: int, batch_size: int, seed: int, _cache: dict = {}) -> np.ndarray:  # noqa: B006
+@functools.lru_cache(maxsize=1)  # one epoch's order, reused for all its batches
+def _epoch_order(seed: int, epoch: int, n_train: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(n_train)
+
+
+def _batch_indices(iteration: int, n_train: int, batch_size: int, seed: int) -> np.ndarray:
     """The training examples of global iteration ``iteration``: a seeded permutation per
     epoch, so a resumed run sees exactly the batches an uninterrupted one would."""
-    per_epoch = n_train // batch_size
-    epoch, b = divmod(iteration, per_epoch)
-    key = (seed, epoch, n_train)
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = np.random.default_rng([seed, epoch]).permutation(n_train)
-    return _cache[key][b * batch_size : (b + 1) * batch_size]
+    epoch, b = divmod(iteration, n_train // batch_size)
+    return _epoch_order(seed, epoch, n_train)[b * batch_size : (b + 1) * batch_size]
 
 
 # -- results files ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from keras import ops
 
 from ._policies import CyclicPolicy, ScaleFn, _check_number, cyclic_formula
 from ._range_test import RangeTestResult
-from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
+from ._scales import ConstantScale, ExpScale, HalvingScale, SineScale
 
 __all__ = ["CyclicalLearningRate", "CyclicLR", "lr_range_test"]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-import numpy as np
 
 from ._policies import cyclic_lr, step_size_range
 

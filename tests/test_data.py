@@ -1,7 +1,6 @@
 """CIFAR-10 loading paths, the paper's preprocessing, and the synthetic stand-in."""
 
 import hashlib
-import io
 import pickle
 import tarfile
 from pathlib import Path

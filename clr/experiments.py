@@ -272,51 +272,26 @@ def run_experiment(
     if iteration == 0 and not csv_path.exists():
         evaluate_and_save(float("nan"))
     end = total if stop_after is None else min(total, iteration + stop_after)
-    ScheduleSetter, Batches = _keras_classes()
-    setter = ScheduleSetter(schedule)
     while iteration < end:
         chunk = min(protocol.eval_every - iteration % protocol.eval_every, end - iteration)
-        batches = Batches(data, iteration, chunk, protocol.batch_size, seed)
-        setter.start = iteration
+        progress = keras.utils.Progbar(chunk, verbose=verbose, stateful_metrics=["lr"])
+        losses = []
         t0 = time.perf_counter()
-        history = model.fit(batches, epochs=1, verbose=verbose, callbacks=[setter], shuffle=False)
+        # One train_on_batch per step rather than fit(): fit's tf.data pipeline starts
+        # autotuned threads that compete with the convolutions on a small CPU (about 5 vs 8
+        # steps/s on 2 cores, bench/bench_training.py); the loop also sets the rate directly.
+        for i in range(chunk):
+            lr = float(schedule(iteration + i))
+            model.optimizer.learning_rate = lr
+            idx = _batch_indices(iteration + i, len(data.x_train), protocol.batch_size, seed)
+            logs = model.train_on_batch(data.x_train[idx], data.y_train[idx], return_dict=True)
+            losses.append(float(logs["loss"]))
+            progress.update(i + 1, [("loss", losses[-1]), ("lr", lr)])
         elapsed += time.perf_counter() - t0
         iteration += chunk
         if iteration % protocol.eval_every == 0 or iteration == total:
-            evaluate_and_save(float(history.history["loss"][-1]))
+            evaluate_and_save(float(np.mean(losses)))
     return csv_path
-
-
-@functools.cache
-def _keras_classes():
-    """Keras-dependent helpers, defined on first use so that importing this module stays light."""
-    import keras
-
-    class ScheduleSetter(keras.callbacks.Callback):
-        """Sets the optimizer's rate to ``schedule(global iteration)`` before every batch."""
-
-        def __init__(self, schedule):
-            super().__init__()
-            self.schedule, self.start = schedule, 0
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self.model.optimizer.learning_rate = float(self.schedule(self.start + batch))
-
-    class Batches(keras.utils.PyDataset):
-        """``count`` batches from global iteration ``first`` on."""
-
-        def __init__(self, data, first, count, batch_size, seed):
-            super().__init__()
-            self.data, self.first, self.count, self.batch_size, self.seed = data, first, count, batch_size, seed
-
-        def __len__(self):
-            return self.count
-
-        def __getitem__(self, i):
-            idx = _batch_indices(self.first + i, len(self.data.x_train), self.batch_size, self.seed)
-            return self.data.x_train[idx], self.data.y_train[idx]
-
-    return ScheduleSetter, Batches
 
 
 RANGE_TEST = {  # the paper's Figure 3: a linear sweep over 8 epochs, accuracy on held-out data

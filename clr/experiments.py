@@ -27,6 +27,7 @@ import math
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -181,6 +182,18 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def _code_revision() -> str | None:
+    """The git commit of this checkout (``+dirty`` with uncommitted changes to ``clr/``), or
+    None outside a git checkout: which code produced a result."""
+    package = Path(__file__).resolve().parent
+    try:
+        git = lambda *args: subprocess.run(["git", *args], cwd=package, capture_output=True, text=True, timeout=10, check=True).stdout.strip()  # noqa: E731
+        revision = git("rev-parse", "--short=12", "HEAD")
+        return revision + ("+dirty" if git("status", "--porcelain", "--", ".") else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -236,6 +249,7 @@ def run_experiment(
         if before["data"]["source"] != data.source or before["data"]["sha256"] != data.sha256:
             raise ValueError(f"{folder} holds a {policy} run on other data ({before['data']['source']}); use another --out.")
         provenance["started"], elapsed = before["started"], before["elapsed_s"]
+        provenance["sessions"] = before.get("sessions", [])
         model = keras.models.load_model(ckpt)
         iteration = int(model.optimizer.iterations)
         _keep_rows_up_to(csv_path, iteration)
@@ -245,6 +259,7 @@ def run_experiment(
         for stale in (csv_path, ckpt):
             stale.unlink(missing_ok=True)
         provenance["started"], elapsed, iteration = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), 0.0, 0
+        provenance["sessions"] = []
         model = cifar10_full(seed=seed)
         model.compile(
             keras.optimizers.SGD(learning_rate=float(schedule(0)), momentum=0.9),
@@ -252,6 +267,8 @@ def run_experiment(
             metrics=["accuracy"],
         )
         model.build((None, 32, 32, 3))
+    # One entry per invocation: a run resumed across sessions says which code ran which part.
+    provenance["sessions"].append({"from_iteration": iteration, "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "code": _code_revision()})
     provenance.update(versions=_versions(), machine={"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()})  # fmt: skip
     if verbose:
         print(f"{policy} on {data.description}: {total:,} iterations, batch {protocol.batch_size}, test every {protocol.eval_every}")

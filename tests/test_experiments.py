@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -95,6 +96,10 @@ def test_stop_after_and_refusing_other_settings(tmp_path):
     path = run_experiment("triangular2", "smoke", "synthetic", tmp_path, verbose=0)
     result = read_results(path)
     assert result["iteration"].tolist() == [0, 10, 20, 25]
+    # Provenance keeps one entry per invocation (the refused one wrote nothing).
+    sessions = json.loads(path.with_suffix(".json").read_text())["sessions"]
+    assert [s["from_iteration"] for s in sessions] == [0, 10]
+    assert all(s["code"] is None or re.fullmatch(r"[0-9a-f]{12}(\+dirty)?", s["code"]) for s in sessions)
     tri2, _, _ = policy_schedule("triangular2", 1 / 1000)
     np.testing.assert_allclose(result["lr"], tri2(np.maximum(result["iteration"] - 1, 0)))
 

@@ -296,7 +296,7 @@ def run_experiment(
         t0 = time.perf_counter()
         # One train_on_batch per step rather than fit(): fit's tf.data pipeline starts
         # autotuned threads that compete with the convolutions on a small CPU (about 5 vs 8
-        # steps/s on 2 cores, bench/bench_training.py); the loop also sets the rate directly.
+        # steps/s on 2 cores, bench/bench_training_loop.py); the loop also sets the rate directly.
         for i in range(chunk):
             lr = float(schedule(iteration + i))
             model.optimizer.learning_rate = lr

@@ -295,8 +295,9 @@ def run_experiment(
         losses = []
         t0 = time.perf_counter()
         # One train_on_batch per step rather than fit(): fit's tf.data pipeline starts
-        # autotuned threads that compete with the convolutions on a small CPU (5.2 vs 9.3
-        # steps/s in our 2-core paper runs, bench/bench_training_loop.py); it also sets the rate directly.
+        # autotuned threads that compete with the convolutions on a small CPU (x1.2 side by side in
+        # bench/bench_training_loop.py; 5.2 vs 9.3 steps/s in our 2-core paper runs, together with
+        # the LRN rewrite); it also sets the rate directly.
         for i in range(chunk):
             lr = float(schedule(iteration + i))
             model.optimizer.learning_rate = lr

@@ -1,12 +1,14 @@
 """Cyclical learning rates (Smith 2017, arXiv:1506.01186) you can see, train and teach.
 
-``import clr`` needs numpy only. The Keras schedule and callback live in ``clr.keras``,
-which imports Keras when you import it.
+``import clr`` needs numpy only. The Keras schedules, callback and optimizers live in
+``clr.keras``, which imports Keras when you import it; the paper's CIFAR-10 comparison lives in
+``clr.cifar10``.
 """
 
 from ._policies import MODES, SCALE_MODES, CyclicPolicy, StepSizeRange, cyclic_lr, step_size_range
 from ._range_test import RangeTestResult, Suggestion, Suggestions
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
+from ._schedules import Constant, Exponential, Join, Linear, Schedule
 
 __version__ = "0.1.0"
 
@@ -23,6 +25,11 @@ __all__ = [
     "HalvingScale",
     "ExpScale",
     "SineScale",
+    "Schedule",
+    "Constant",
+    "Exponential",
+    "Linear",
+    "Join",
     "RangeTestResult",
     "Suggestion",
     "Suggestions",

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from typing import Any, Callable, Literal, NamedTuple, Union
 
 import numpy as np
 
+from ._checks import as_iterations, check_int, check_number
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction
 
 __all__ = ["MODES", "SCALE_MODES", "CyclicPolicy", "cyclic_lr", "cyclic_formula", "StepSizeRange", "step_size_range"]
@@ -67,39 +67,6 @@ def cyclic_formula(
     return base_lr + (max_lr - base_lr) * triangle * scale
 
 
-def _check_number(name: str, value: Any, *, low: float, low_inclusive: bool, high: float | None = None) -> float:
-    """A finite real in the given range, or a ValueError/TypeError that says what must hold."""
-    bound = f"{'>=' if low_inclusive else '>'} {low:g}" if high is None else f"in ({low:g}, {high:g}]"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a finite number {bound}. Received: {name}={value!r}")
-    number = float(value)
-    ok = math.isfinite(number) and (number >= low if low_inclusive else number > low)
-    if high is not None:
-        ok = ok and number <= high
-    if not ok:
-        raise ValueError(f"`{name}` must be a finite number {bound}. Received: {name}={value!r}")
-    return number
-
-
-def _as_iterations(iterations: Any) -> np.ndarray:
-    """Iterations as a float64 array, refusing non-numbers, NaN, inf and negatives."""
-    try:
-        it = np.asarray(iterations)
-    except Exception as err:  # ragged lists and the like
-        raise TypeError(f"`iterations` must be a non-negative number or array of them. Received: {iterations!r}") from err
-    if it.dtype.kind not in "iuf":
-        raise TypeError(
-            f"`iterations` must be a non-negative number or array of them. Received dtype {it.dtype} "
-            f"(iterations={iterations!r})"
-        )
-    it = it.astype(np.float64, copy=False)
-    bad = ~np.isfinite(it) | (it < 0)
-    if bad.any():
-        first = float(it[bad].flat[0])
-        raise ValueError(f"`iterations` must be finite and >= 0. Received: iterations containing {first!r}")
-    return it
-
-
 @dataclasses.dataclass(frozen=True)
 class CyclicPolicy:
     """A validated cyclical learning-rate policy: ``policy(iterations) -> lr``.
@@ -145,17 +112,17 @@ class CyclicPolicy:
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
-        set_("base_lr", _check_number("base_lr", self.base_lr, low=0.0, low_inclusive=False))
-        max_lr = _check_number("max_lr", self.max_lr, low=0.0, low_inclusive=False)
+        set_("base_lr", check_number("base_lr", self.base_lr, low=0.0))
+        max_lr = check_number("max_lr", self.max_lr, low=0.0)
         if max_lr < self.base_lr:
             raise ValueError(
                 f"`max_lr` must be >= `base_lr` ({self.base_lr!r}). Received: max_lr={self.max_lr!r}"
             )
         set_("max_lr", max_lr)
-        set_("step_size", _check_number("step_size", self.step_size, low=0.0, low_inclusive=False))
+        set_("step_size", check_number("step_size", self.step_size, low=0.0))
         if self.step_size_down is not None:
-            set_("step_size_down", _check_number("step_size_down", self.step_size_down, low=0.0, low_inclusive=False))
-        set_("gamma", _check_number("gamma", self.gamma, low=0.0, low_inclusive=False, high=1.0))
+            set_("step_size_down", check_number("step_size_down", self.step_size_down, low=0.0))
+        set_("gamma", check_number("gamma", self.gamma, low=0.0, high=1.0))
         if self.mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}. Received: mode={self.mode!r}")
         if self.scale_mode is not None and self.scale_mode not in SCALE_MODES:
@@ -221,7 +188,7 @@ class CyclicPolicy:
     # -- evaluation ----------------------------------------------------------------------
     def __call__(self, iterations: ArrayLike) -> Any:
         """The learning rate at ``iterations``: a float for a scalar, an array for an array."""
-        it = _as_iterations(iterations)
+        it = as_iterations(iterations)
         lr = cyclic_formula(
             it,
             base_lr=self.base_lr,
@@ -232,6 +199,20 @@ class CyclicPolicy:
             scale_mode=self.resolved_scale_mode,
         )
         return float(lr) if it.ndim == 0 else lr
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:
+        """The rate on already-checked ``iterations`` in the array namespace ``xp`` (``numpy``,
+        or ``keras.ops`` inside a compiled training step); what composed schedules call."""
+        return cyclic_formula(
+            iterations,
+            base_lr=self.base_lr,
+            max_lr=self.max_lr,
+            step_size=self.step_size,
+            step_size_down=self.resolved_step_size_down,
+            scale_fn=self.resolved_scale_fn,
+            scale_mode=self.resolved_scale_mode,
+            xp=xp,
+        )
 
     def _checked_scale_fn(self, x: np.ndarray, xp: Any = np) -> np.ndarray:
         """The scale function's values, checked to be finite and in [0, 1] when it is custom."""
@@ -338,9 +319,8 @@ def step_size_range(train_examples: int, batch_size: int, epochs: tuple[float, f
         >>> step_size_range(50_000, 100)          # CIFAR-10 with the paper's batch of 100
         StepSizeRange(iterations_per_epoch=500, low=1000, high=5000)
     """
-    for name, value in (("train_examples", train_examples), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
+    check_int("train_examples", train_examples, low=1)
+    check_int("batch_size", batch_size, low=1)
     low, high = epochs
     if not (0 < low <= high):
         raise ValueError(f"`epochs` must be (low, high) with 0 < low <= high. Received: epochs={epochs!r}")

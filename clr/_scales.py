@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_number
+
 __all__ = ["ScaleFunction", "ConstantScale", "HalvingScale", "ExpScale", "SineScale"]
 
 
@@ -64,10 +66,7 @@ class ExpScale(ScaleFunction):
     gamma: float = 1.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.gamma, bool) or not isinstance(self.gamma, (int, float)):
-            raise TypeError(f"`gamma` must be a number in (0, 1]. Received: gamma={self.gamma!r}")
-        if not (0.0 < self.gamma <= 1.0):
-            raise ValueError(f"`gamma` must be in (0, 1]. Received: gamma={self.gamma!r}")
+        object.__setattr__(self, "gamma", check_number("gamma", self.gamma, low=0.0, high=1.0))
 
     def __call__(self, x: Any, xp: Any = np) -> Any:
         return xp.exp(x * math.log(self.gamma))

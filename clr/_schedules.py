@@ -1,93 +1,133 @@
 """Small learning-rate schedules and their composition (numpy), for the paper's baselines.
 
-Each is a pure function of the iteration, vectorised like :func:`clr.cyclic_lr`:
-``schedule(iterations) -> lr``. :func:`join` chains schedules at boundaries and restarts
-each one's iteration count, which is exactly what ``CyclicLR.reset`` does during training.
+Each is a small frozen dataclass, validated at construction, with one formula written against
+an array namespace ``xp`` (``formula(iterations, xp)``: numpy for plots and tables,
+``keras.ops`` inside a compiled training step, see :class:`clr.keras.PolicySchedule`), and
+``schedule(iterations) -> lr`` vectorised like :func:`clr.cyclic_lr`. :class:`Join` chains
+schedules at boundaries and restarts each one's iteration count, which is exactly what
+``CyclicLR.reset`` does during training.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from ._policies import _as_iterations, _check_number
+from ._checks import as_iterations, check_number
 
-__all__ = ["Schedule", "constant", "exponential", "linear", "join"]
-
-Schedule = Callable[[Any], Any]
+__all__ = ["Schedule", "Constant", "Exponential", "Linear", "Join"]
 
 
-def _scalar_or_array(it: np.ndarray, values: np.ndarray) -> Any:
-    return float(values) if it.ndim == 0 else values
+class Schedule:
+    """Base of the composable schedules: ``schedule(iterations)`` checks its input and
+    evaluates ``formula`` with numpy; subclasses write ``formula`` once for any ``xp``."""
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, iterations: Any) -> Any:
+        it = as_iterations(iterations)
+        values = np.asarray(self.formula(it, np), dtype=np.float64)
+        return float(values) if it.ndim == 0 else np.broadcast_to(values, it.shape).copy()
 
 
-def constant(lr: float) -> Schedule:
+@dataclasses.dataclass(frozen=True)
+class Constant(Schedule):
     """``lr`` at every iteration (Caffe's ``fixed``)."""
-    lr = _check_number("lr", lr, low=0.0, low_inclusive=False)
 
-    def schedule(iterations: Any) -> Any:
-        it = _as_iterations(iterations)
-        return _scalar_or_array(it, np.full(it.shape, lr))
+    lr: float
 
-    return schedule
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lr", check_number("lr", self.lr, low=0.0))
 
-
-def exponential(base_lr: float, gamma: float) -> Schedule:
-    """``base_lr * gamma**iterations`` (Caffe's ``exp``, the paper's ``exp`` policy)."""
-    base_lr = _check_number("base_lr", base_lr, low=0.0, low_inclusive=False)
-    gamma = _check_number("gamma", gamma, low=0.0, low_inclusive=False, high=1.0)
-
-    def schedule(iterations: Any) -> Any:
-        it = _as_iterations(iterations)
-        return _scalar_or_array(it, base_lr * np.exp(it * math.log(gamma)))
-
-    return schedule
+    def formula(self, iterations: Any, xp: Any = np) -> Any:
+        return xp.zeros_like(iterations) + self.lr
 
 
-def linear(start_lr: float, end_lr: float, steps: float) -> Schedule:
+@dataclasses.dataclass(frozen=True)
+class Exponential(Schedule):
+    """``base_lr * gamma**iterations`` (Caffe's ``exp``, the paper's ``exp`` policy).
+
+    Computed as ``exp(iterations * log(gamma))`` with ``log(gamma)`` in float64, which keeps a
+    float32 training step accurate at 70,000 iterations.
+    """
+
+    base_lr: float
+    gamma: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_lr", check_number("base_lr", self.base_lr, low=0.0))
+        object.__setattr__(self, "gamma", check_number("gamma", self.gamma, low=0.0, high=1.0))
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:
+        return self.base_lr * xp.exp(iterations * math.log(self.gamma))
+
+
+@dataclasses.dataclass(frozen=True)
+class Linear(Schedule):
     """From ``start_lr`` to ``end_lr`` linearly over ``steps`` iterations, then ``end_lr``.
 
-    The paper's ``decay`` policy is ``linear(max_lr, base_lr, step_size)``.
+    The paper's ``decay`` policy is ``Linear(max_lr, base_lr, step_size)``.
     """
-    start_lr = _check_number("start_lr", start_lr, low=0.0, low_inclusive=False)
-    end_lr = _check_number("end_lr", end_lr, low=0.0, low_inclusive=False)
-    steps = _check_number("steps", steps, low=0.0, low_inclusive=False)
 
-    def schedule(iterations: Any) -> Any:
-        it = _as_iterations(iterations)
-        fraction = np.minimum(it / steps, 1.0)
-        return _scalar_or_array(it, start_lr + (end_lr - start_lr) * fraction)
+    start_lr: float
+    end_lr: float
+    steps: float
 
-    return schedule
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start_lr", check_number("start_lr", self.start_lr, low=0.0))
+        object.__setattr__(self, "end_lr", check_number("end_lr", self.end_lr, low=0.0))
+        object.__setattr__(self, "steps", check_number("steps", self.steps, low=0.0))
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:
+        fraction = xp.minimum(iterations / self.steps, 1.0)
+        return self.start_lr + (self.end_lr - self.start_lr) * fraction
 
 
-def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
+@dataclasses.dataclass(frozen=True)
+class Join(Schedule):
     """``schedules[k]`` from ``boundaries[k-1]`` on, each counting its iterations from 0.
 
+    ``schedules`` are any objects with ``formula(iterations, xp)``: the classes here and
+    :class:`clr.CyclicPolicy`.
+
     Examples:
-        >>> fixed = join([constant(1e-3), constant(1e-4), constant(1e-5)], [60_000, 65_000])
+        >>> fixed = Join((Constant(1e-3), Constant(1e-4), Constant(1e-5)), (60_000, 65_000))
         >>> [fixed(i) for i in (0, 59_999, 60_000, 69_999)]
         [0.001, 0.001, 0.0001, 1e-05]
     """
-    if len(boundaries) != len(schedules) - 1:
-        raise ValueError(
-            f"`boundaries` must have one entry fewer than `schedules` ({len(schedules) - 1}). "
-            f"Received: boundaries={list(boundaries)!r}"
-        )
-    if any(b <= a for a, b in zip([0, *boundaries], boundaries)):
-        raise ValueError(f"`boundaries` must be > 0 and strictly increasing. Received: boundaries={list(boundaries)!r}")
-    starts = np.array([0, *boundaries], dtype=np.float64)
 
-    def schedule(iterations: Any) -> Any:
-        it = _as_iterations(iterations)
-        phase = np.searchsorted(starts, it, side="right") - 1
-        out = np.empty(it.shape)
-        for k, fn in enumerate(schedules):
-            mask = phase == k
-            if mask.any():
-                out[mask] = fn(it[mask] - starts[k])
-        return _scalar_or_array(it, out)
+    schedules: Sequence[Any]
+    boundaries: Sequence[int]
 
-    return schedule
+    def __post_init__(self) -> None:
+        schedules, boundaries = tuple(self.schedules), tuple(self.boundaries)
+        for k, schedule in enumerate(schedules):
+            if not callable(getattr(schedule, "formula", None)):
+                raise TypeError(
+                    "`schedules` must hold clr schedules or policies (objects with a "
+                    f"`formula(iterations, xp)` method). Received: schedules[{k}]={schedule!r}"
+                )
+        if len(boundaries) != len(schedules) - 1:
+            raise ValueError(
+                f"`boundaries` must have one entry fewer than `schedules` ({len(schedules) - 1}). "
+                f"Received: boundaries={list(boundaries)!r}"
+            )
+        if any(b <= a for a, b in zip((0, *boundaries), boundaries)):
+            raise ValueError(
+                f"`boundaries` must be > 0 and strictly increasing. Received: boundaries={list(boundaries)!r}"
+            )
+        object.__setattr__(self, "schedules", schedules)
+        object.__setattr__(self, "boundaries", boundaries)
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:
+        out = self.schedules[0].formula(iterations, xp)
+        for start, schedule in zip(self.boundaries, self.schedules[1:]):
+            # Later phases are evaluated from 0 before they start (then discarded), so that
+            # no formula sees a negative iteration.
+            later = schedule.formula(xp.maximum(iterations - float(start), 0.0), xp)
+            out = xp.where(iterations >= float(start), later, out)
+        return out

@@ -23,11 +23,13 @@ from typing import Any
 import keras
 from keras import ops
 
-from ._policies import CyclicPolicy, ScaleFn, _check_number, cyclic_formula
+from ._checks import check_int, check_number
+from ._policies import CyclicPolicy, ScaleFn, cyclic_formula
+from ._serialize import from_config, to_config
 from ._range_test import RangeTestResult
 from ._scales import ConstantScale, ExpScale, HalvingScale, SineScale
 
-__all__ = ["CyclicalLearningRate", "CyclicLR", "lr_range_test"]
+__all__ = ["CyclicalLearningRate", "PolicySchedule", "CyclicLR", "SGD", "Adam", "lr_range_test"]
 
 # The built-in scale functions serialize by name inside a saved model's optimizer config.
 for _cls in (ConstantScale, HalvingScale, ExpScale, SineScale):
@@ -118,6 +120,46 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         if config.get("scale_fn") is not None:
             config["scale_fn"] = keras.saving.deserialize_keras_object(config["scale_fn"])
         return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="clr")
+class PolicySchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Any clr policy or composed schedule as a Keras schedule, evaluated at the step.
+
+    ``policy`` is an object with ``formula(iterations, xp)``: :class:`clr.CyclicPolicy`, or
+    the composable schedules ``clr.Constant``, ``clr.Exponential``, ``clr.Linear`` and
+    ``clr.Join`` (the paper's three-phase ``triangular2`` is a ``Join`` of three policies).
+    The formula is the very one numpy evaluates for plots, run here with ``keras.ops`` in
+    float32 inside the compiled step, on any backend. Use it for the learning rate, or for
+    ``momentum``/``beta_1`` of :class:`SGD` and :class:`Adam`.
+
+    Examples:
+        >>> import clr
+        >>> phases = clr.Join((clr.CyclicPolicy(0.001, 0.005, 2000, mode="triangular2"),
+        ...                    clr.CyclicPolicy(0.0001, 0.0005, 1000, mode="triangular2")), (16_000,))
+        >>> optimizer = keras.optimizers.SGD(learning_rate=PolicySchedule(phases), momentum=0.9)
+    """
+
+    def __init__(self, policy: Any, name: str = "PolicySchedule") -> None:
+        super().__init__()
+        if not callable(getattr(policy, "formula", None)):
+            raise TypeError(
+                "`policy` must be a clr policy or schedule (an object with a `formula(iterations, xp)` "
+                f"method, such as clr.CyclicPolicy or clr.Join). Received: policy={policy!r}"
+            )
+        self.policy = policy
+        self.name = name
+
+    def __call__(self, step: Any) -> Any:
+        return self.policy.formula(ops.cast(step, "float32"), ops)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"policy": to_config(self.policy, keras.saving.serialize_keras_object), "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "PolicySchedule":
+        policy = from_config(config["policy"], keras.saving.deserialize_keras_object)
+        return cls(policy, name=config.get("name", "PolicySchedule"))
 
 
 class CyclicLR(keras.callbacks.Callback):
@@ -260,6 +302,205 @@ class CyclicLR(keras.callbacks.Callback):
         self.clr_iterations += steps
 
 
+def _as_hyperparameter(name: str, value: Any, high: float) -> Any:
+    """A float in [0, ``high``] or a schedule of the step; anything else raises here, at
+    construction, rather than inside the compiled step."""
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+        return value
+    if callable(getattr(value, "formula", None)):  # a numpy clr policy: wrap it
+        return PolicySchedule(value)
+    return check_number(name, value, low=0.0, low_inclusive=True, high=high)
+
+
+class _ClrOptimizer:
+    """What clr adds to Keras' optimizers: per-variable learning-rate multipliers (Caffe's
+    ``lr_mult``) and hyper-parameters given as schedules of ``optimizer.iterations``.
+
+    A Keras optimizer bakes a float ``momentum`` into the compiled step: assigning
+    ``optimizer.momentum = 0.0`` afterwards changes nothing (measured on Keras 3.15). Here a
+    schedule is called on ``self.iterations`` inside ``update_step``, so it is part of the
+    compiled step and changes every iteration, on any backend. During the step,
+    ``self.iterations`` is the number of updates already applied: iteration *i* (0-based) uses
+    ``schedule(i)``, as the learning rate does.
+    """
+
+    def _init_multipliers(self, lr_multipliers: dict[str, float] | None) -> None:
+        multipliers = dict(lr_multipliers or {})
+        for key, value in multipliers.items():
+            if not isinstance(key, str) or not key:
+                raise TypeError(f"`lr_multipliers` keys must be variable paths such as 'conv1/bias'. Received: {key!r}")
+            multipliers[key] = check_number(f"lr_multipliers[{key!r}]", value, low=0.0)
+        self.lr_multipliers = multipliers
+        self._variable_multipliers: list[float] = []
+
+    def _build_multipliers(self, variables: list[Any]) -> None:
+        """One multiplier per variable, by path (``layer/variable`` matches ``model/layer/variable``,
+        since a model's name prefixes its paths before saving and not after loading)."""
+        paths = [v.path for v in variables]
+        factors = [1.0] * len(variables)
+        for key, factor in self.lr_multipliers.items():
+            hits = [i for i, p in enumerate(paths) if p == key or p.endswith("/" + key)]
+            if len(hits) != 1:
+                raise ValueError(
+                    f"`lr_multipliers` key {key!r} must name exactly one trainable variable; it matches "
+                    f"{len(hits)}. Variables: {paths}"
+                )
+            factors[hits[0]] = factor
+        self._variable_multipliers = factors
+
+    def _scaled_learning_rate(self, learning_rate: Any, variable: Any) -> Any:
+        if not self.lr_multipliers:
+            return learning_rate
+        factor = self._variable_multipliers[self._get_variable_index(variable)]
+        return learning_rate if factor == 1.0 else learning_rate * factor
+
+    @staticmethod
+    def _value(hyperparameter: Any, step: Any, dtype: Any) -> Any:
+        if isinstance(hyperparameter, keras.optimizers.schedules.LearningRateSchedule):
+            return ops.cast(hyperparameter(step), dtype)
+        return ops.cast(hyperparameter, dtype)
+
+    def _config_with(self, config: dict[str, Any], **hyperparameters: Any) -> dict[str, Any]:
+        for name, value in hyperparameters.items():
+            if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+                value = keras.optimizers.schedules.serialize(value)
+            config[name] = value
+        config["lr_multipliers"] = dict(self.lr_multipliers)
+        return config
+
+
+def _deserialize_hyperparameters(config: dict[str, Any], names: tuple[str, ...], custom_objects: Any) -> dict[str, Any]:
+    config = dict(config)
+    for name in names:
+        if isinstance(config.get(name), dict):
+            config[name] = keras.optimizers.schedules.deserialize(config[name], custom_objects=custom_objects)
+    return config
+
+
+@keras.saving.register_keras_serializable(package="clr")
+class SGD(_ClrOptimizer, keras.optimizers.SGD):
+    """Keras' SGD whose ``momentum`` may be a schedule, with per-variable rate multipliers.
+
+    The update is Keras' (and Caffe's, and PyTorch's up to the sign of the velocity)::
+
+        velocity = momentum(i) * velocity - lr(i) * lr_mult * g
+        w = w + velocity                                   (nesterov=False)
+        w = w + momentum(i) * velocity - lr(i) * lr_mult * g   (nesterov=True)
+
+    Args:
+        learning_rate: a float, a Keras schedule, or a clr policy (wrapped in
+            :class:`PolicySchedule`).
+        momentum: a float in [0, 1], or a schedule of the step (``OneCycleMomentum``,
+            ``CyclicalMomentum``, a clr policy) evaluated inside the compiled step.
+        nesterov: Nesterov momentum.
+        lr_multipliers: ``{"layer/variable": factor}``: that variable trains at ``factor`` times
+            the rate (Caffe's ``lr_mult``; see ``clr.cifar10.models.caffe_lr_multipliers``).
+            Each key must match exactly one trainable variable when the optimizer is built.
+        **kwargs: Keras' optimizer arguments (``weight_decay``, ``clipnorm``, ...).
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.01,
+        momentum: Any = 0.0,
+        nesterov: bool = False,
+        lr_multipliers: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if callable(getattr(learning_rate, "formula", None)):
+            learning_rate = PolicySchedule(learning_rate)
+        momentum = _as_hyperparameter("momentum", momentum, high=1.0)
+        # Keras wants a float; a schedule is kept beside it and used in update_step.
+        super().__init__(learning_rate=learning_rate, momentum=0.5 if not isinstance(momentum, float) else momentum,
+                         nesterov=nesterov, **kwargs)  # fmt: skip
+        self.momentum = momentum
+        self._init_multipliers(lr_multipliers)
+
+    def build(self, variables: list[Any]) -> None:
+        if self.built:
+            return
+        super().build(variables)  # momentum slots whenever momentum is a schedule or non-zero
+        self._build_multipliers(variables)
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        learning_rate = ops.cast(self._scaled_learning_rate(learning_rate, variable), variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        if isinstance(self.momentum, float) and self.momentum == 0:
+            self.assign_sub(variable, ops.multiply(gradient, learning_rate))
+            return
+        momentum = self._value(self.momentum, self.iterations, variable.dtype)
+        m = self.momentums[self._get_variable_index(variable)]
+        self.assign(m, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate)))
+        if self.nesterov:
+            self.assign_add(variable, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate)))
+        else:
+            self.assign_add(variable, m)
+
+    def get_config(self) -> dict[str, Any]:
+        return self._config_with(super().get_config(), momentum=self.momentum)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> "SGD":
+        return super().from_config(_deserialize_hyperparameters(config, ("momentum",), custom_objects), custom_objects)
+
+
+@keras.saving.register_keras_serializable(package="clr")
+class Adam(_ClrOptimizer, keras.optimizers.Adam):
+    """Keras' Adam whose ``beta_1`` may be a schedule, with per-variable rate multipliers.
+
+    With a moving ``beta_1`` the first moment is ``m = beta_1(i) * m + (1 - beta_1(i)) * g``
+    and its bias correction divides by ``1 - beta_1(i) ** (i + 1)``: the *current* ``beta_1``
+    raised to the step count, not the product of the past ones. That is exactly what PyTorch's
+    Adam does under ``OneCycleLR``/``CyclicLR`` momentum cycling (it reads ``betas[0]`` each
+    step), so the two agree; the correction is then only approximate while ``beta_1`` moves,
+    which matters in the first few dozen steps and not after.
+
+    Args:
+        learning_rate: a float, a Keras schedule, or a clr policy.
+        beta_1: a float in [0, 1), or a schedule of the step.
+        lr_multipliers: as for :class:`SGD` (for Adam a multiplier scales the step size, as
+            Caffe's ``lr_mult`` does, not the gradient).
+        **kwargs: Keras' Adam arguments (``beta_2``, ``epsilon``, ``amsgrad``, ...).
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: Any = 0.9,
+        lr_multipliers: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if callable(getattr(learning_rate, "formula", None)):
+            learning_rate = PolicySchedule(learning_rate)
+        beta_1 = _as_hyperparameter("beta_1", beta_1, high=1.0)
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1 if isinstance(beta_1, float) else 0.9, **kwargs)
+        self._beta_1 = beta_1
+        self._init_multipliers(lr_multipliers)
+
+    def build(self, variables: list[Any]) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        self._build_multipliers(variables)
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        learning_rate = self._scaled_learning_rate(learning_rate, variable)
+        # Keras' Adam reads self.beta_1 in its arithmetic only: give it this step's value while
+        # it traces the update, then put the schedule back.
+        self.beta_1 = self._value(self._beta_1, self.iterations, variable.dtype)
+        try:
+            super().update_step(gradient, variable, learning_rate)
+        finally:
+            self.beta_1 = self._beta_1
+
+    def get_config(self) -> dict[str, Any]:
+        return self._config_with(super().get_config(), beta_1=self._beta_1)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> "Adam":
+        return super().from_config(_deserialize_hyperparameters(config, ("beta_1",), custom_objects), custom_objects)
+
+
 def lr_range_test(
     model: keras.Model,
     x: Any,
@@ -310,8 +551,8 @@ def lr_range_test(
     """
     import numpy as np
 
-    min_lr = _check_number("min_lr", min_lr, low=0.0, low_inclusive=False)
-    max_lr = _check_number("max_lr", max_lr, low=0.0, low_inclusive=False)
+    min_lr = check_number("min_lr", min_lr, low=0.0)
+    max_lr = check_number("max_lr", max_lr, low=0.0)
     if max_lr <= min_lr:
         raise ValueError(f"`max_lr` must be > `min_lr` ({min_lr!r}). Received: max_lr={max_lr!r}")
     if sweep not in ("linear", "exp"):
@@ -323,14 +564,14 @@ def lr_range_test(
         raise ValueError(f"`batch_size` must be an integer in [1, {n}] (the number of examples). Received: batch_size={batch_size!r}")
     per_epoch = math.ceil(n / batch_size)
     if epochs is not None:
-        epochs = _check_number("epochs", epochs, low=0.0, low_inclusive=False)
+        epochs = check_number("epochs", epochs, low=0.0)
         iterations = round(epochs * per_epoch)
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 10:
         raise ValueError(f"The sweep needs at least 10 iterations to show anything. Received: iterations={iterations!r}")
     if not (isinstance(smoothing, (int, float)) and 0 <= smoothing < 1):
         raise ValueError(f"`smoothing` must be in [0, 1). Received: smoothing={smoothing!r}")
     if stop_factor is not None:
-        stop_factor = _check_number("stop_factor", stop_factor, low=1.0, low_inclusive=False)
+        stop_factor = check_number("stop_factor", stop_factor, low=1.0)
     if eval_every is None:
         eval_every = max(1, iterations // 40)
     elif isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:

@@ -11,19 +11,73 @@ import os
 import pickle
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Cifar10", "load_cifar10", "synthetic_cifar10", "preprocess", "CLASSES"]
+__all__ = ["Cifar10", "DataError", "load_cifar10", "synthetic_cifar10", "preprocess", "CLASSES"]
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 ENV_VAR = "CLR_CIFAR10"
 _HOW_TO = (
-    "Give CIFAR-10 one of these ways: let Keras download it (keras.datasets.cifar10, needs the "
-    "internet once); pass `source=` or set the environment variable CLR_CIFAR10 to a local .npz "
-    "(keys x_train, y_train, x_test, y_test), to the official cifar-10-python.tar.gz, or to its "
-    "extracted cifar-10-batches-py folder."
+    "Give CIFAR-10 one of these ways: let Keras download it (needs the internet once); or name a "
+    "local copy with --data (the command line), `source=` (Python) or the environment variable "
+    "CLR_CIFAR10: a .npz with x_train, y_train, x_test, y_test, the official "
+    "cifar-10-python.tar.gz, or its extracted cifar-10-batches-py folder."
 )
+
+
+class DataError(ValueError):
+    """CIFAR-10 that cannot be used as it is; the message names the file and the problem."""
+
+
+def _check_split(x: np.ndarray, y: np.ndarray, split: str, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images as uint8 (N, 32, 32, 3) in 0-255 and labels as 1-D integers 0-9, or DataError
+    saying what is wrong, before any training."""
+    where = f"CIFAR-10 from {source}"
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 4 or x.shape[1:] != (32, 32, 3):
+        raise DataError(f"{where}: `x_{split}` must have shape (N, 32, 32, 3); it has {x.shape}.")
+    if len(x) == 0:
+        raise DataError(f"{where}: the {split} split is empty (x_{split} has 0 images).")
+    if y.ndim == 2 and y.shape[1] == 10 and len(y) == len(x):
+        raise DataError(f"{where}: `y_{split}` looks one-hot (shape {y.shape}); give class indices 0-9, e.g. y.argmax(1).")
+    if not (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
+        raise DataError(f"{where}: `y_{split}` must hold one class index per image, shape (N,) or (N, 1); it has {y.shape}.")
+    y = y.reshape(-1)
+    if len(y) != len(x):
+        raise DataError(f"{where}: {len(x)} images but {len(y)} labels in the {split} split.")
+    if y.dtype.kind not in "iu":
+        if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        else:
+            bad = y.reshape(-1)[0] if y.dtype.kind != "f" else y[~(np.isfinite(y) & (y == np.round(y)))][0]
+            raise DataError(f"{where}: `y_{split}` must hold integer class indices 0-9; found {bad!r} (dtype {y.dtype}).")
+    if y.min() < 0 or y.max() > 9:
+        bad = y[(y < 0) | (y > 9)][0]
+        raise DataError(f"{where}: `y_{split}` must hold class indices 0-9; found {int(bad)}.")
+    if x.dtype != np.uint8:
+        if x.dtype.kind == "f":
+            if not np.all(np.isfinite(x)):
+                raise DataError(f"{where}: `x_{split}` holds NaN or infinite pixels.")
+            lo, hi = float(x.min()), float(x.max())
+            if lo < 0 or hi > 255:
+                raise DataError(f"{where}: `x_{split}` pixels must be in 0-255; they span {lo:g} to {hi:g}.")
+            if hi <= 1.0:
+                raise DataError(
+                    f"{where}: `x_{split}` looks scaled to [0, 1] (max {hi:g}); the paper's network "
+                    "expects raw 0-255 pixels: pass the uint8 images."
+                )
+            if not np.all(x == np.round(x)):
+                raise DataError(f"{where}: `x_{split}` must hold whole 0-255 pixel values (uint8); it has fractions.")
+        elif x.dtype.kind in "iu":
+            lo, hi = int(x.min()), int(x.max())
+            if lo < 0 or hi > 255:
+                raise DataError(f"{where}: `x_{split}` pixels must be in 0-255; they span {lo} to {hi}.")
+        else:
+            raise DataError(f"{where}: `x_{split}` must be numeric pixels 0-255; its dtype is {x.dtype}.")
+        x = x.astype(np.uint8)
+    return x, y.astype(np.uint8)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,10 +96,17 @@ class Cifar10:
         for split in ("train", "test"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             if x.ndim != 4 or x.shape[1:] != (32, 32, 3) or len(x) != len(y):
-                raise ValueError(
+                raise DataError(
                     f"CIFAR-10 `x_{split}` must have shape (N, 32, 32, 3) with N == len(y_{split}). "
                     f"Received: x_{split}.shape={x.shape}, y_{split}.shape={y.shape} from {self.source}"
                 )
+
+    @classmethod
+    def checked(cls, x_train: Any, y_train: Any, x_test: Any, y_test: Any, source: str, **kwargs: Any) -> "Cifar10":
+        """Raw CIFAR-10 arrays, checked (uint8 pixels 0-255, labels 0-9, both splits non-empty)."""
+        x_train, y_train = _check_split(x_train, y_train, "train", source)
+        x_test, y_test = _check_split(x_test, y_test, "test", source)
+        return cls(x_train, y_train, x_test, y_test, source, **kwargs)
 
     @property
     def description(self) -> str:
@@ -67,7 +128,7 @@ def _from_batches(read) -> tuple[np.ndarray, ...]:
     def batch(name: str) -> tuple[np.ndarray, np.ndarray]:
         d = pickle.loads(read(name), encoding="bytes")
         x = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        return x, np.asarray(d[b"labels"], dtype=np.uint8)
+        return x, np.asarray(d[b"labels"])
 
     train = [batch(f"data_batch_{i}") for i in range(1, 6)]
     x_test, y_test = batch("test_batch")
@@ -78,19 +139,24 @@ def _load_path(path: Path) -> tuple[np.ndarray, ...]:
     if path.is_dir():
         folder = path / "cifar-10-batches-py" if (path / "cifar-10-batches-py").is_dir() else path
         if not (folder / "data_batch_1").exists():
-            raise FileNotFoundError(f"{path} holds no cifar-10-batches-py data (data_batch_1 ... test_batch). {_HOW_TO}")
+            raise DataError(f"{path} holds no cifar-10-batches-py data (data_batch_1 ... test_batch). {_HOW_TO}")
         return _from_batches(lambda name: (folder / name).read_bytes())
-    if path.name.endswith((".tar.gz", ".tgz")):
-        with tarfile.open(path, "r:gz") as tar:
-            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
-            return _from_batches(lambda name: tar.extractfile(members[name]).read())
-    if path.suffix == ".npz":
-        with np.load(path) as z:
-            missing = {"x_train", "y_train", "x_test", "y_test"} - set(z.files)
-            if missing:
-                raise ValueError(f"{path} lacks the arrays {sorted(missing)}. {_HOW_TO}")
-            return z["x_train"], z["y_train"], z["x_test"], z["y_test"]
-    raise ValueError(f"Unknown CIFAR-10 file type: {path}. {_HOW_TO}")
+    try:
+        if path.name.endswith((".tar.gz", ".tgz")):
+            with tarfile.open(path, "r:gz") as tar:
+                members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+                return _from_batches(lambda name: tar.extractfile(members[name]).read())
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                missing = {"x_train", "y_train", "x_test", "y_test"} - set(z.files)
+                if missing:
+                    raise DataError(f"{path} lacks the arrays {sorted(missing)}. {_HOW_TO}")
+                return z["x_train"], z["y_train"], z["x_test"], z["y_test"]
+    except DataError:
+        raise
+    except Exception as err:  # truncated, empty or random bytes: BadZipFile, EOFError, OSError ...
+        raise DataError(f"{path} cannot be read as CIFAR-10 ({type(err).__name__}: {err}); is it complete?") from err
+    raise DataError(f"Unknown CIFAR-10 file type: {path}. {_HOW_TO}")
 
 
 def load_cifar10(source: str | os.PathLike | None = None) -> Cifar10:
@@ -108,20 +174,14 @@ def load_cifar10(source: str | os.PathLike | None = None) -> Cifar10:
 
             (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
         except Exception as err:  # offline, proxy, corrupt cache ...
-            raise RuntimeError(f"Keras could not download CIFAR-10 ({err!r}). {_HOW_TO}") from err
-        return Cifar10(x_train, y_train.reshape(-1), x_test, y_test.reshape(-1), "keras.datasets.cifar10")
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise DataError(f"Keras could not download CIFAR-10 ({reason}). {_HOW_TO}") from None
+        return Cifar10.checked(x_train, y_train, x_test, y_test, "keras.datasets.cifar10")
     path = Path(source).expanduser()
     if not path.exists():
-        raise FileNotFoundError(f"No CIFAR-10 at {path}. {_HOW_TO}")
+        raise DataError(f"No CIFAR-10 at {path}: no such file or folder. {_HOW_TO}")
     x_train, y_train, x_test, y_test = _load_path(path)
-    return Cifar10(
-        np.asarray(x_train, dtype=np.uint8),
-        np.asarray(y_train).reshape(-1).astype(np.uint8),
-        np.asarray(x_test, dtype=np.uint8),
-        np.asarray(y_test).reshape(-1).astype(np.uint8),
-        str(path),
-        sha256=_sha256(path) if path.is_file() else None,
-    )
+    return Cifar10.checked(x_train, y_train, x_test, y_test, str(path), sha256=_sha256(path) if path.is_file() else None)
 
 
 def synthetic_cifar10(n_train: int = 2000, n_test: int = 500, seed: int = 0) -> Cifar10:

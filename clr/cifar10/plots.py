@@ -7,7 +7,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .experiments import PAPER_TABLE1, policy_schedule
+from .protocol import PAPER_TABLE1, policy_schedule
 
 __all__ = ["plot_accuracy", "plot_lr"]
 

@@ -1,0 +1,97 @@
+"""The paper's CIFAR-10 protocol as data: Table 1, the presets, each policy's schedule. numpy only.
+
+Presets are the paper's protocol scaled: ``paper`` (batch 100, the paper's iteration counts,
+the whole test set every 1,000 iterations, as Caffe's ``test_interval``), ``quick`` (1/50 of
+the iterations on a 10,000-image subset, a workshop comparison of minutes per policy) and
+``smoke`` (1/1000, seconds, for tests). Scaling divides iteration counts, step sizes and
+boundaries by the factor and raises gamma to its power, so every curve keeps its shape.
+
+The quick preset shows the mechanics only: with 100 iterations per epoch of its subset, its
+step size of 40 iterations is 0.4 epoch, far below the paper's rule of 2-10 epochs, and no run
+comes near convergence. Only the paper preset tests the paper's claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .._checks import check_choice, check_number
+from .._policies import CyclicPolicy
+from .._schedules import Constant, Exponential, Join, Linear, Schedule
+
+__all__ = ["PAPER_TABLE1", "POLICIES", "PRESETS", "Protocol", "policy_schedule"]
+
+# Smith 2017, Table 1, CIFAR-10 rows: policy -> (iterations, test accuracy %).
+PAPER_TABLE1 = {
+    "fixed": (70_000, 81.4),
+    "triangular2": (25_000, 81.4),
+    "decay": (25_000, 78.5),
+    "exp": (70_000, 79.1),
+    "exp_range": (42_000, 82.2),
+}
+POLICIES = ("fixed", "triangular", "triangular2", "exp_range", "exp", "decay")
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """One preset: iterations relative to the paper's, batch, evaluation interval, data size."""
+
+    name: str
+    scale: float  # iterations relative to the paper's
+    batch_size: int
+    eval_every: int
+    n_train: int | None  # None: the whole training set
+    n_test: int | None
+
+
+PRESETS = {
+    "paper": Protocol("paper", 1.0, 100, 1000, None, None),
+    "quick": Protocol("quick", 1 / 50, 100, 50, 10_000, 2_000),
+    "smoke": Protocol("smoke", 1 / 1000, 20, 10, 500, 200),
+}
+
+
+def policy_schedule(policy_name: str, scale: float = 1.0) -> tuple[Schedule | CyclicPolicy, int, dict[str, Any]]:
+    """The learning rate of a Table 1 policy, its iteration count and its settings, for the
+    paper's protocol scaled by ``scale``.
+
+    fixed: 0.001, then 1e-4 at 60k and 1e-5 at 65k, stop at 70k (Caffe's cifar10_full solvers).
+    triangular: 0.001-0.006, step 2000, 24k iterations (6 cycles, ending at base_lr).
+    triangular2: the paper's Table 2: three phases joined by resets, 25k iterations.
+    exp_range: 0.001-0.006, step 2000, gamma 0.99994, 42k. exp: 0.001 * 0.99994**i, 70k.
+    decay: 0.007 down to 0.001 over 4000 iterations, then 0.001, 25k.
+
+    The schedule is a clr policy object: call it on iterations (numpy), or train with it
+    through ``clr.keras.PolicySchedule`` (the same formula in ``keras.ops``).
+    """
+    check_choice("policy_name", policy_name, POLICIES)
+    scale = check_number("scale", scale, low=0.0, high=1.0)
+    n = lambda iterations: max(1, round(iterations * scale))  # noqa: E731
+    gamma = 0.99994 ** (1 / scale)
+    schedule: Schedule | CyclicPolicy
+    if policy_name == "fixed":
+        lrs, boundaries = [0.001, 0.0001, 0.00001], [n(60_000), n(65_000)]
+        settings = dict(lrs=lrs, boundaries=boundaries, iterations=n(70_000))
+        schedule = Join(tuple(Constant(lr) for lr in lrs), tuple(boundaries))
+    elif policy_name == "triangular":
+        settings = dict(base_lr=0.001, max_lr=0.006, step_size=2000 * scale, iterations=n(24_000))
+        schedule = CyclicPolicy(0.001, 0.006, settings["step_size"])
+    elif policy_name == "triangular2":
+        phases = [
+            dict(base_lr=b, max_lr=m, step_size=s * scale)
+            for b, m, s in [(0.001, 0.005, 2000), (0.0001, 0.0005, 1000), (0.00001, 0.00005, 500)]
+        ]
+        boundaries = [n(16_000), n(22_000)]
+        settings = dict(phases=phases, boundaries=boundaries, iterations=n(25_000))
+        schedule = Join(tuple(CyclicPolicy(mode="triangular2", **p) for p in phases), tuple(boundaries))
+    elif policy_name == "exp_range":
+        settings = dict(base_lr=0.001, max_lr=0.006, step_size=2000 * scale, gamma=gamma, iterations=n(42_000))
+        schedule = CyclicPolicy(0.001, 0.006, settings["step_size"], mode="exp_range", gamma=gamma)
+    elif policy_name == "exp":
+        settings = dict(base_lr=0.001, gamma=gamma, iterations=n(70_000))
+        schedule = Exponential(0.001, gamma)
+    else:  # decay
+        settings = dict(max_lr=0.007, base_lr=0.001, step_size=4000 * scale, iterations=n(25_000))
+        schedule = Linear(0.007, 0.001, settings["step_size"])
+    return schedule, settings["iterations"], settings

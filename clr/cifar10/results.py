@@ -1,0 +1,199 @@
+"""Reading the runs: where their files are, their curves, and Table 1 beside the paper's. numpy only.
+
+Layout: ``OUT/PRESET/seedN/POLICY.csv`` (one row per evaluation), ``POLICY.json`` (provenance)
+and ``POLICY.checkpoint.keras`` beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .protocol import PAPER_TABLE1, POLICIES
+
+__all__ = [
+    "COLUMNS",
+    "run_paths",
+    "results_dir",
+    "read_results",
+    "load_comparison",
+    "load_seeds",
+    "iterations_to_reach",
+    "comparison_table",
+    "format_table",
+    "seed_table",
+    "format_seed_table",
+]
+
+COLUMNS = ("iteration", "lr", "train_loss", "test_loss", "test_accuracy", "elapsed_s")
+
+
+def run_paths(out: str | os.PathLike, preset: str, seed: int, policy_name: str) -> dict[str, Path]:
+    """The files of one run: ``csv``, ``provenance`` (JSON) and ``checkpoint``."""
+    folder = Path(out) / preset / f"seed{seed}"
+    return {
+        "csv": folder / f"{policy_name}.csv",
+        "provenance": folder / f"{policy_name}.json",
+        "checkpoint": folder / f"{policy_name}.checkpoint.keras",
+    }
+
+
+def results_dir() -> Path:
+    """Where the committed results are: ``$CLR_RESULTS``, else ``results/`` beside the
+    package in this repository (notebooks in any folder find them the same way)."""
+    return Path(os.environ.get("CLR_RESULTS") or Path(__file__).resolve().parents[2] / "results")
+
+
+def read_results(csv_path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """A results CSV as columns of numbers."""
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {c: np.array([float(r[c]) for r in rows]) for c in COLUMNS}
+
+
+def load_comparison(folder: str | os.PathLike) -> dict[str, dict[str, np.ndarray]]:
+    """Every ``POLICY.csv`` in ``folder`` (one seed's runs), in the order of ``POLICIES``."""
+    folder = Path(folder)
+    return {p: read_results(folder / f"{p}.csv") for p in POLICIES if (folder / f"{p}.csv").exists()}
+
+
+def load_seeds(folder: str | os.PathLike) -> dict[str, dict[int, dict[str, np.ndarray]]]:
+    """Every run under ``folder/seedN/``: ``{policy_name: {seed: curves}}``, policies in the
+    order of ``POLICIES`` and seeds ascending."""
+    folder = Path(folder)
+    seeds = sorted(
+        int(m.group(1)) for d in folder.glob("seed*") if d.is_dir() and (m := re.fullmatch(r"seed(\d+)", d.name))
+    )
+    out: dict[str, dict[int, dict[str, np.ndarray]]] = {}
+    for policy_name in POLICIES:
+        runs = {s: load_comparison(folder / f"seed{s}").get(policy_name) for s in seeds}
+        runs = {s: r for s, r in runs.items() if r is not None}
+        if runs:
+            out[policy_name] = runs
+    return out
+
+
+def iterations_to_reach(results: dict[str, np.ndarray], accuracy: float) -> int | None:
+    """The first evaluated iteration whose test accuracy is >= ``accuracy`` (None if never)."""
+    hits = np.flatnonzero(results["test_accuracy"] >= accuracy)
+    return int(results["iteration"][hits[0]]) if hits.size else None
+
+
+def comparison_table(
+    results: dict[str, dict[str, np.ndarray]], scale: float = 1.0, baseline: str = "fixed"
+) -> list[dict[str, Any]]:
+    """Table 1 for our runs beside the paper's: per policy, the iterations run (in the paper's
+    units, i.e. divided by ``scale``), the final test accuracy, the iterations needed to reach
+    the baseline's final accuracy and their ratio to the baseline's iterations, and, read the
+    other way, the iterations the baseline needed to reach this policy's final accuracy (which
+    says how much faster a policy was even when it ends below the baseline)."""
+    if baseline not in results:
+        raise ValueError(f"`results` must include the baseline {baseline!r}. Received: {sorted(results)}")
+    base = results[baseline]
+    target, base_iterations = float(base["test_accuracy"][-1]), float(base["iteration"][-1])
+    rows = []
+    for policy_name, r in results.items():
+        reach = iterations_to_reach(r, target)
+        base_reach = iterations_to_reach(base, float(r["test_accuracy"][-1]))
+        paper = PAPER_TABLE1.get(policy_name)
+        rows.append({
+            "policy": policy_name,
+            "iterations": round(r["iteration"][-1] / scale),
+            "accuracy": 100 * float(r["test_accuracy"][-1]),
+            "to_baseline": None if reach is None else round(reach / scale),
+            "ratio": None if reach is None else reach / base_iterations,
+            "baseline_to_same": None if base_reach is None else round(base_reach / scale),
+            "paper_iterations": paper[0] if paper else None,
+            "paper_accuracy": paper[1] if paper else None,
+        })  # fmt: skip
+    return rows
+
+
+def _or(value: Any, fmt: str, missing: str) -> str:
+    return missing if value is None else format(value, fmt)
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """The comparison as an aligned text table."""
+    head = (
+        f"{'policy':12s} {'iterations':>10s} {'accuracy %':>10s} {'to reach fixed':>15s} {'ratio':>6s}"
+        f" {'fixed reaches it at':>20s}   {'paper: iterations':>17s} {'accuracy %':>10s}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r['policy']:12s} {r['iterations']:>10,} {r['accuracy']:>10.1f} {_or(r['to_baseline'], ',', 'never'):>15s}"
+            f" {_or(r['ratio'], '.2f', '-'):>6s} {_or(r['baseline_to_same'], ',', 'never'):>20s}"
+            f"   {_or(r['paper_iterations'], ',', '-'):>17s} {_or(r['paper_accuracy'], '.1f', '-'):>10s}"
+        )
+    return "\n".join(lines)
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (None for a single value)."""
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()), (float(array.std(ddof=1)) if array.size > 1 else None)
+
+
+def seed_table(
+    runs: dict[str, dict[int, dict[str, np.ndarray]]], scale: float = 1.0, baseline: str = "fixed"
+) -> list[dict[str, Any]]:
+    """Table 1 over seeds: per policy, its complete runs' final accuracy (mean and standard
+    deviation), the iterations each seed needs to reach the baseline's *mean* final accuracy
+    (mean and sd over the seeds that get there, and how many do), and the iterations the
+    baseline's seeds need to reach this policy's mean final accuracy, read the other way."""
+    if baseline not in runs:
+        raise ValueError(f"`runs` must include the baseline {baseline!r}. Received: {sorted(runs)}")
+    target, _ = _mean_sd([float(r["test_accuracy"][-1]) for r in runs[baseline].values()])
+    rows = []
+    for policy_name, by_seed in runs.items():
+        finals = [float(r["test_accuracy"][-1]) for r in by_seed.values()]
+        mean, sd = _mean_sd(finals)
+        reach = [iterations_to_reach(r, target) for r in by_seed.values()]
+        hits = [x / scale for x in reach if x is not None]
+        back = [iterations_to_reach(r, mean) for r in runs[baseline].values()]
+        back_hits = [x / scale for x in back if x is not None]
+        paper = PAPER_TABLE1.get(policy_name)
+        rows.append({
+            "policy": policy_name,
+            "seeds": sorted(by_seed),
+            "iterations": round(max(float(r["iteration"][-1]) for r in by_seed.values()) / scale),
+            "accuracy_mean": 100 * mean,
+            "accuracy_sd": None if sd is None else 100 * sd,
+            "reached": len(hits),
+            "to_baseline_mean": _mean_sd(hits)[0] if hits else None,
+            "to_baseline_sd": _mean_sd(hits)[1] if hits else None,
+            "baseline_reached": len(back_hits),
+            "baseline_to_same_mean": _mean_sd(back_hits)[0] if back_hits else None,
+            "paper_iterations": paper[0] if paper else None,
+            "paper_accuracy": paper[1] if paper else None,
+        })  # fmt: skip
+    return rows
+
+
+def format_seed_table(rows: list[dict[str, Any]]) -> str:
+    """The seed table as aligned text: mean ± sd over seeds beside the paper's numbers."""
+    head = (
+        f"{'policy':12s} {'seeds':>6s} {'iterations':>10s} {'accuracy % (mean ± sd)':>23s}"
+        f" {'to reach fixed (seeds)':>25s} {'fixed reaches it at':>20s}   {'paper':>15s}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        acc = f"{r['accuracy_mean']:.1f}" + ("" if r["accuracy_sd"] is None else f" ± {r['accuracy_sd']:.1f}")
+        n = len(r["seeds"])
+        if r["to_baseline_mean"] is None:
+            reach = f"never (0/{n})"
+        else:
+            sd = "" if r["to_baseline_sd"] is None else f" ± {r['to_baseline_sd']:,.0f}"
+            reach = f"{r['to_baseline_mean']:,.0f}{sd} ({r['reached']}/{n})"
+        back = "never" if r["baseline_to_same_mean"] is None else f"{r['baseline_to_same_mean']:,.0f}"
+        paper = "-" if r["paper_iterations"] is None else f"{r['paper_iterations']:,}, {r['paper_accuracy']:.1f}"
+        lines.append(
+            f"{r['policy']:12s} {n:>6d} {r['iterations']:>10,} {acc:>23s} {reach:>25s} {back:>20s}   {paper:>15s}"
+        )
+    return "\n".join(lines)

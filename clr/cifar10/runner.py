@@ -1,0 +1,416 @@
+"""Train ``cifar10_full`` with one Table 1 policy under one preset and seed, resumably.
+
+Every evaluation appends a row to ``OUT/PRESET/seedN/POLICY.csv`` (iteration, lr, train loss,
+test loss, test accuracy, elapsed seconds) and saves a checkpoint and the provenance beside it.
+Started again with the same arguments, a killed run resumes from its last checkpoint: rows
+written after that checkpoint are dropped and recomputed, so the CSV holds every evaluation
+exactly once, and the batch order is a function of the iteration, so the resumed run sees the
+same batches. A finished run is left alone. Files that this run's lineage did not write are
+never replaced: the run refuses and says what is there.
+
+The network trains through the package's own Keras API: ``clr.keras.SGD`` with the policy as a
+``clr.keras.PolicySchedule`` (evaluated inside the compiled step) and Caffe's bias
+``lr_multipliers``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as _dt
+import functools
+import json
+import math
+import os
+import platform
+import shlex
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from .._checks import check_choice, check_int
+from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
+from .protocol import POLICIES, PRESETS, Protocol, policy_schedule
+from .results import COLUMNS, run_paths
+
+__all__ = ["RunError", "run_experiment", "run_range_test", "RANGE_TEST"]
+
+
+class RunError(RuntimeError):
+    """A run that must not start (its files belong to another run); the message says what to do."""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename: a kill leaves the old file or the new one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# -- data and batches ----------------------------------------------------------------------
+
+
+def _load_data(source: str | None, protocol: Protocol, seed: int) -> Cifar10:
+    if source == "synthetic":
+        raw = synthetic_cifar10(protocol.n_train or 5000, protocol.n_test or 1000, seed=seed)
+    else:
+        raw = load_cifar10(source)
+    return preprocess(raw, seed=seed, n_train=protocol.n_train, n_test=protocol.n_test)
+
+
+@functools.lru_cache(maxsize=4)
+def _training_order(seed: int, n_train: int) -> np.ndarray:
+    return np.random.default_rng([seed, 1]).permutation(n_train)
+
+
+def _batch_indices(iteration: int, n_train: int, batch_size: int, seed: int) -> np.ndarray:
+    """The training examples of global iteration ``iteration``.
+
+    Caffe reads its LMDB in the same order every epoch, without shuffling: here one seeded
+    permutation (our copy is sorted by class, so its own order cannot be used), repeated every
+    epoch. A resumed run sees exactly the batches an uninterrupted one would.
+    """
+    b = iteration % (n_train // batch_size)
+    return _training_order(seed, n_train)[b * batch_size : (b + 1) * batch_size]
+
+
+# -- results files ---------------------------------------------------------------------------
+
+
+def _keep_rows_up_to(csv_path: Path, iteration: int) -> None:
+    with csv_path.open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if int(r["iteration"]) <= iteration]
+    tmp = csv_path.with_name(csv_path.name + ".tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, csv_path)
+
+
+def _csv_iterations(csv_path: Path) -> list[int]:
+    with csv_path.open(newline="") as f:
+        return [int(r["iteration"]) for r in csv.DictReader(f)]
+
+
+def _append_row(csv_path: Path, row: dict[str, Any]) -> None:
+    new = not csv_path.exists()
+    with csv_path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _versions() -> dict[str, str]:
+    import keras
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "keras": keras.__version__, "clr": __version__}
+    try:
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+    except ImportError:
+        pass
+    versions["backend"] = keras.backend.backend()
+    return versions
+
+
+def _code_revision() -> str | None:
+    """The git commit of this checkout (``+dirty`` with uncommitted changes to ``clr/``), or
+    None outside a git checkout: which code produced a result."""
+    package = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=package, capture_output=True, text=True, timeout=10, check=True)
+        return done.stdout.strip()
+
+    try:
+        revision = git("rev-parse", "--short=12", "HEAD")
+        return revision + ("+dirty" if git("status", "--porcelain", "--", ".") else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _data_identity(data: Cifar10) -> dict[str, Any]:
+    """What identifies the data: its content (sha256 of the file, or the generator's call for
+    synthetic data), not the path it was read from."""
+    return {"sha256": data.sha256, "synthetic": data.synthetic, "n_train": len(data.x_train), "n_test": len(data.x_test)}
+
+
+def _read_provenance(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise RunError(f"{path} is not readable JSON ({err}); it is left as it is: move it away to start over.") from err
+
+
+def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> str:
+    """``"new"``, ``"resume"`` or ``"done"`` for the files at ``paths``, or RunError when they
+    belong to a run this command must not continue or replace."""
+    csv_path, ckpt, meta = paths["csv"], paths["checkpoint"], paths["provenance"]
+    folder = csv_path.parent
+    before = _read_provenance(meta)
+    if before is None:
+        if csv_path.exists() or ckpt.exists():
+            what = csv_path if csv_path.exists() else ckpt
+            raise RunError(
+                f"{what} exists without its provenance {meta.name}: it is not this run's, so it is left "
+                f"as it is. Use another --out, or move {folder} away to start over."
+            )
+        return "new"
+    for key in ("policy_name", "preset", "settings", "seed"):
+        if before.get(key) != json.loads(json.dumps(provenance[key])):
+            raise RunError(
+                f"{folder} holds a {before.get('policy_name')} run with other `{key}` ({before.get(key)!r}); "
+                "it is left as it is. Use another --out."
+            )
+    old, new = before.get("data", {}), provenance["data"]
+    if (old.get("sha256"), old.get("n_train"), old.get("n_test")) != (new["sha256"], new["n_train"], new["n_test"]):
+        raise RunError(
+            f"{folder} holds a run on other data (sha256 {old.get('sha256')}, {old.get('description')}); "
+            "it is left as it is. Use another --out."
+        )
+    rows = _csv_iterations(csv_path) if csv_path.exists() else []
+    if rows and rows[-1] == total and before.get("iteration") == total:
+        return "done"
+    if not ckpt.exists():
+        raise RunError(
+            f"{csv_path} holds {len(rows)} evaluations up to iteration {rows[-1] if rows else 0:,} of {total:,} "
+            f"but its checkpoint {ckpt.name} is missing, so it cannot be continued; it is left as it is. "
+            "Use another --out, or restore the checkpoint."
+        )
+    return "resume"
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def _command(*args: str, source: str | None) -> str:
+    return "python -m clr.experiments " + shlex.join([*args] + (["--data", str(source)] if source else []))
+
+
+def run_experiment(
+    policy_name: str,
+    preset: str = "quick",
+    source: str | None = None,
+    out: str | os.PathLike = "runs",
+    seed: int = 0,
+    verbose: int = 1,
+    stop_after: int | None = None,
+) -> Path:
+    """Train ``cifar10_full`` with ``policy_name`` under ``preset``; resume if a checkpoint exists.
+
+    Args:
+        policy_name: one of ``POLICIES``.
+        preset: ``"paper"``, ``"quick"`` or ``"smoke"``.
+        source: CIFAR-10 as for :func:`clr.cifar10.data.load_cifar10` (None: ``CLR_CIFAR10`` or
+            Keras' download), or ``"synthetic"`` for the generated stand-in (labelled so
+            everywhere).
+        out: results folder; files go to ``out/preset/seedN/policy_name.*``.
+        seed: seeds the weights, the batch order and the subsets.
+        verbose: 1 shows Keras' progress bar and a line per evaluation; 0 is silent.
+        stop_after: stop (resumably) after this many iterations in this call (>= 1); for tests
+            and for sharing a machine.
+
+    Returns:
+        The CSV's path.
+
+    Raises:
+        RunError: when the files there belong to another run (never overwritten).
+    """
+    check_choice("policy_name", policy_name, POLICIES)
+    check_choice("preset", preset, tuple(PRESETS))
+    seed = check_int("seed", seed, low=0)
+    if stop_after is not None:
+        stop_after = check_int("stop_after", stop_after, low=1)
+    protocol = PRESETS[preset]
+    schedule, total, settings = policy_schedule(policy_name, protocol.scale)
+    paths = run_paths(out, preset, seed, policy_name)
+    csv_path, ckpt, meta_path = paths["csv"], paths["checkpoint"], paths["provenance"]
+
+    data = _load_data(source, protocol, seed)
+    provenance: dict[str, Any] = {
+        "command": _command(policy_name, "--preset", preset, "--seed", str(seed), "--out", str(out), source=source),
+        "policy_name": policy_name,
+        "preset": dataclasses.asdict(protocol),
+        "settings": settings,
+        "seed": seed,
+        "data": {"description": data.description, **_data_identity(data)},
+    }
+    state = _decide(paths, provenance, total)
+    if state == "done":
+        if verbose:
+            print(f"{policy_name} ({preset}, seed {seed}) is complete: {csv_path}")
+        return csv_path
+
+    import keras
+
+    from .. import keras as clr_keras
+    from .models import caffe_lr_multipliers, cifar10_full
+
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    if state == "resume":
+        before = _read_provenance(meta_path)
+        provenance["started"], elapsed = before["started"], float(before.get("elapsed_s", 0.0))
+        provenance["sessions"] = before.get("sessions", [])
+        model = keras.models.load_model(ckpt)
+        iteration = int(model.optimizer.iterations)
+        _keep_rows_up_to(csv_path, iteration)
+        if verbose:
+            print(f"resuming {policy_name} ({preset}, seed {seed}) at iteration {iteration:,} of {total:,} from {ckpt}")
+    else:
+        provenance["started"], provenance["sessions"], elapsed, iteration = _now(), [], 0.0, 0
+        keras.utils.set_random_seed(seed)
+        model = cifar10_full(seed=seed)
+        model.build((None, 32, 32, 3))
+        optimizer = clr_keras.SGD(
+            learning_rate=clr_keras.PolicySchedule(schedule),
+            momentum=0.9,
+            lr_multipliers=caffe_lr_multipliers(model),
+        )
+        model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    # One entry per invocation, written before any training: a run resumed across sessions
+    # says which code ran which part.
+    provenance["sessions"].append({"from_iteration": iteration, "date": _now(), "code": _code_revision()})
+    provenance["versions"] = _versions()
+    provenance["machine"] = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+    provenance.update(iteration=iteration, elapsed_s=elapsed, updated=_now())
+    _write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
+    if verbose:
+        print(f"{policy_name} on {data.description}: {total:,} iterations, batch {protocol.batch_size}, "
+              f"test every {protocol.eval_every}")  # fmt: skip
+
+    def evaluate_and_save(train_loss: float) -> None:
+        test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=500, verbose=0)[:2]
+        row = {
+            "iteration": iteration,
+            "lr": float(schedule(max(iteration - 1, 0))),
+            "train_loss": train_loss,
+            "test_loss": float(test_loss),
+            "test_accuracy": float(test_accuracy),
+            "elapsed_s": round(elapsed, 1),
+        }
+        _append_row(csv_path, row)  # row first, then checkpoint: a kill between them redoes the row
+        tmp = ckpt.with_name(ckpt.stem + ".tmp.keras")
+        model.save(tmp)
+        os.replace(tmp, ckpt)
+        provenance.update(elapsed_s=elapsed, iteration=iteration, updated=_now())
+        _write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
+        if verbose:
+            print(f"  iteration {iteration:>6,}  lr {row['lr']:.6f}  train loss {train_loss:.4f}  "
+                  f"test loss {test_loss:.4f}  test accuracy {test_accuracy:.4f}", flush=True)  # fmt: skip
+
+    if iteration == 0 and not csv_path.exists():
+        evaluate_and_save(float("nan"))
+    end = total if stop_after is None else min(total, iteration + stop_after)
+    while iteration < end:
+        chunk = min(protocol.eval_every - iteration % protocol.eval_every, end - iteration)
+        progress = keras.utils.Progbar(chunk, verbose=verbose)
+        losses = []
+        t0 = time.perf_counter()
+        # One train_on_batch per step rather than fit(): fit's tf.data pipeline starts
+        # autotuned threads that compete with the convolutions on a small CPU
+        # (bench/bench_training_loop.py measures both).
+        for i in range(chunk):
+            idx = _batch_indices(iteration + i, len(data.x_train), protocol.batch_size, seed)
+            logs = model.train_on_batch(data.x_train[idx], data.y_train[idx], return_dict=True)
+            losses.append(float(logs["loss"]))
+            progress.update(i + 1, [("loss", losses[-1])])
+        elapsed += time.perf_counter() - t0
+        iteration += chunk
+        if iteration % protocol.eval_every == 0 or iteration == total:
+            evaluate_and_save(float(np.mean(losses)))
+    return csv_path
+
+
+RANGE_TEST = {  # the paper's Figure 3: a linear sweep over 8 epochs, accuracy on held-out data
+    "paper": dict(start_lr=1e-5, end_lr=0.02, epochs=8, n_val=2000, evaluations=40),
+    "quick": dict(start_lr=1e-5, end_lr=0.02, epochs=8, n_val=1000, evaluations=40),
+    "smoke": dict(start_lr=1e-5, end_lr=0.02, epochs=2, n_val=200, evaluations=10),
+}
+
+
+def run_range_test(
+    preset: str = "quick",
+    source: str | None = None,
+    out: str | os.PathLike = "runs",
+    seed: int = 0,
+    verbose: int = 1,
+) -> Path:
+    """Smith's LR range test on ``cifar10_full`` (a linear sweep from 0 to 0.02 over 8 epochs,
+    validation accuracy on held-out test images) with the preset's data; writes
+    ``out/preset/range_test.json`` and its provenance beside it."""
+    import keras
+
+    from ..keras import lr_range_test
+    from .models import cifar10_full
+
+    check_choice("preset", preset, tuple(PRESETS))
+    protocol, settings = PRESETS[preset], RANGE_TEST[preset]
+    folder = Path(out) / preset
+    path = folder / "range_test.json"
+    if path.exists():
+        raise RunError(f"{path} exists and is left as it is; use another --out to run the range test again.")
+    data = _load_data(source, protocol, seed)
+    model = cifar10_full(seed=seed)
+    model.compile(
+        keras.optimizers.SGD(learning_rate=0.001, momentum=0.9),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    iterations = round(settings["epochs"] * math.ceil(len(data.x_train) / protocol.batch_size))
+    val = (data.x_test[: settings["n_val"]], data.y_test[: settings["n_val"]])
+    if verbose:
+        print(f"LR range test on {data.description}: linear {settings['start_lr']:g} to "
+              f"{settings['end_lr']:g} over {iterations:,} iterations")  # fmt: skip
+    t0 = time.perf_counter()
+    result = lr_range_test(
+        model,
+        data.x_train,
+        data.y_train,
+        min_lr=settings["start_lr"],
+        max_lr=settings["end_lr"],
+        iterations=iterations,
+        sweep="linear",
+        batch_size=protocol.batch_size,
+        validation_data=val,
+        eval_every=max(1, iterations // settings["evaluations"]),
+        seed=seed,
+        verbose=verbose,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    result.save(path)
+    provenance = {
+        "command": _command("range_test", "--preset", preset, "--seed", str(seed), "--out", str(out), source=source),
+        "settings": settings,
+        "batch_size": protocol.batch_size,
+        "iterations": iterations,
+        "seed": seed,
+        "data": {"description": data.description, **_data_identity(data)},
+        "versions": _versions(),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "elapsed_s": round(time.perf_counter() - t0, 1),
+        "date": _now(),
+    }
+    _write_atomic(folder / "range_test.provenance.json", json.dumps(provenance, indent=1) + "\n")
+    return path

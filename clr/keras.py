@@ -29,11 +29,22 @@ from ._serialize import from_config, to_config
 from ._range_test import RangeTestResult
 from ._scales import ConstantScale, ExpScale, HalvingScale, SineScale
 
-__all__ = ["CyclicalLearningRate", "PolicySchedule", "CyclicLR", "SGD", "Adam", "lr_range_test"]
+__all__ = ["CyclicalLearningRate", "PolicySchedule", "CyclicLR", "SGD", "Adam", "learning_rate_schedule", "lr_range_test"]
 
 # The built-in scale functions serialize by name inside a saved model's optimizer config.
 for _cls in (ConstantScale, HalvingScale, ExpScale, SineScale):
     keras.saving.register_keras_serializable(package="clr")(_cls)
+
+
+def learning_rate_schedule(optimizer: keras.optimizers.Optimizer) -> Any:
+    """The schedule an optimizer was built with, or None when its learning rate is a float
+    (a variable that a callback may set).
+
+    Keras 3 has no public way to ask: ``optimizer.learning_rate`` returns the current value
+    either way. This is the one place in clr that reads the private ``_learning_rate``.
+    """
+    value = getattr(optimizer, "_learning_rate", None)
+    return None if isinstance(value, keras.Variable) else value
 
 
 @keras.saving.register_keras_serializable(package="clr")
@@ -264,11 +275,11 @@ class CyclicLR(keras.callbacks.Callback):
     # -- Keras hooks ---------------------------------------------------------------------
     def on_train_begin(self, logs: dict | None = None) -> None:
         optimizer = self.model.optimizer
-        if not isinstance(getattr(optimizer, "_learning_rate", None), keras.Variable):
+        if learning_rate_schedule(optimizer) is not None:
             raise TypeError(
                 "CyclicLR sets the optimizer's learning rate every batch, so the optimizer must be "
                 "built with a float `learning_rate`; this one was built with "
-                f"{type(getattr(optimizer, '_learning_rate', None)).__name__}. To use a schedule "
+                f"{type(learning_rate_schedule(optimizer)).__name__}. To use a schedule "
                 "instead, pass clr.keras.CyclicalLearningRate(...) as the optimizer's learning_rate "
                 "and drop this callback."
             )
@@ -579,7 +590,7 @@ def lr_range_test(
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise ValueError("`model` must be compiled (with an optimizer and a loss) before the range test.")
-    if not isinstance(getattr(optimizer, "_learning_rate", None), keras.Variable):
+    if learning_rate_schedule(optimizer) is not None:
         raise TypeError("lr_range_test sets the optimizer's learning rate each batch: compile the model with a float `learning_rate`, not a schedule.")
 
     if not optimizer.built:

@@ -15,7 +15,6 @@ import base64
 import html
 import io
 import math
-import sys
 from typing import Any
 
 import ipywidgets as W
@@ -25,16 +24,15 @@ from matplotlib.figure import Figure
 
 
 def _import_ipympl_keeping_the_backend():
-    """ipympl's ``__init__`` calls ``matplotlib.use`` when matplotlib is already imported;
-    importing this module must not switch the user's pyplot backend, so put it back."""
-    before = dict.__getitem__(matplotlib.rcParams, "backend")
-    from ipympl import backend_nbagg
+    """ipympl's ``__init__`` calls ``matplotlib.use("module://ipympl.backend_nbagg")`` when
+    matplotlib is already imported. That switch makes IPython unhook the inline backend (its
+    figure formatters and post-execute flush), and switching the name back does not hook it
+    again, so every later ``plt.show()`` printed ``<Figure size ...>`` instead of the plot.
+    We only need ipympl's canvas classes, so the switch is not let happen at all."""
+    from unittest import mock
 
-    if dict.__getitem__(matplotlib.rcParams, "backend") != before:
-        if "matplotlib.pyplot" in sys.modules:
-            sys.modules["matplotlib.pyplot"].switch_backend(before)
-        else:
-            dict.__setitem__(matplotlib.rcParams, "backend", before)
+    with mock.patch.object(matplotlib, "use", lambda *args, **kwargs: None):
+        from ipympl import backend_nbagg
     return backend_nbagg.Canvas, backend_nbagg.FigureManager
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clr.data import load_cifar10, preprocess, synthetic_cifar10
+from clr.cifar10.data import DataError, load_cifar10, preprocess, synthetic_cifar10
 
 SHARED_SMALL = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-small.npz"
 
@@ -68,8 +68,9 @@ def test_keras_loader_failure_says_how_to_provide_the_data(monkeypatch):
         raise OSError("no network")
 
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
-    with pytest.raises(RuntimeError, match=r"could not download CIFAR-10.*CLR_CIFAR10.*cifar-10-python\.tar\.gz"):
+    with pytest.raises(DataError, match=r"could not download CIFAR-10 \(no network\).*--data.*CLR_CIFAR10.*cifar-10-python\.tar\.gz") as info:
         load_cifar10()
+    assert info.value.__cause__ is None and "\n" not in str(info.value)  # one line, no chained traceback
 
 
 @pytest.mark.parametrize(
@@ -82,8 +83,60 @@ def test_keras_loader_failure_says_how_to_provide_the_data(monkeypatch):
     ],
 )
 def test_bad_sources(tmp_path, make, message):
-    with pytest.raises((FileNotFoundError, ValueError), match=message):
+    with pytest.raises(DataError, match=message):
         load_cifar10(make(tmp_path))
+
+
+def _npz(path, tiny, **changes):
+    arrays = dict(x_train=tiny.x_train, y_train=tiny.y_train, x_test=tiny.x_test, y_test=tiny.y_test)
+    arrays.update(changes)
+    np.savez(path, **arrays)
+    return path
+
+
+def _with(array, index, value):
+    array = array.astype(np.result_type(array, np.asarray(value))).copy()
+    array[index] = value
+    return array
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (lambda t: dict(y_train=_with(t.y_train.astype(np.int64), 0, 10)), r"class indices 0-9; found 10"),
+        (lambda t: dict(y_train=_with(t.y_train.astype(np.int64), 3, -1)), r"class indices 0-9; found -1"),
+        (lambda t: dict(y_test=_with(t.y_test.astype(np.int64), 0, 259)), r"`y_test` must hold class indices 0-9; found 259"),
+        (lambda t: dict(y_train=_with(t.y_train.astype(np.float64), 0, 3.7)), r"integer class indices 0-9; found 3\.7"),
+        (lambda t: dict(x_train=t.x_train.astype(np.float32) / 255), r"looks scaled to \[0, 1\].*raw 0-255"),
+        (lambda t: dict(x_train=_with(t.x_train.astype(np.float32), (0, 0, 0, 0), -3.0)), r"pixels must be in 0-255; they span -3"),
+        (lambda t: dict(x_test=_with(t.x_test.astype(np.float32), (1, 2, 3, 0), np.nan)), r"`x_test` holds NaN"),
+        (lambda t: dict(x_train=t.x_train[:0], y_train=t.y_train[:0]), r"the train split is empty"),
+        (lambda t: dict(x_test=t.x_test[:0], y_test=t.y_test[:0]), r"the test split is empty"),
+        (lambda t: dict(y_train=np.eye(10, dtype=np.uint8)[t.y_train]), r"looks one-hot \(shape \(60, 10\)\).*argmax"),
+    ],
+    ids=["label-10", "label-minus-1", "label-259", "float-label", "images-0-1", "negative-pixel", "nan-pixel",
+         "empty-train", "empty-test", "one-hot"],
+)
+def test_bad_data_is_refused_in_one_line_naming_the_file(tmp_path, tiny, changes, message):
+    path = _npz(tmp_path / "bad.npz", tiny, **changes(tiny))
+    with pytest.raises(DataError, match=message) as info:
+        load_cifar10(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"PK\x03\x04 truncated", np.random.default_rng(0).bytes(3000)], ids=["empty", "truncated", "random"]
+)
+def test_unreadable_npz_names_the_file(tmp_path, content):
+    path = tmp_path / "broken.npz"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=r"broken\.npz cannot be read as CIFAR-10"):
+        load_cifar10(path)
+
+
+def test_whole_float_labels_and_integer_images_are_accepted(tmp_path, tiny):
+    path = _npz(tmp_path / "ok.npz", tiny, y_train=tiny.y_train.astype(np.float64), x_test=tiny.x_test.astype(np.int64))
+    assert_same(load_cifar10(path), tiny)
 
 
 def test_synthetic_is_labelled_and_learnable():

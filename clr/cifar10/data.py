@@ -51,8 +51,8 @@ def _check_split(x: np.ndarray, y: np.ndarray, split: str, source: str) -> tuple
         if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
             y = y.astype(np.int64)
         else:
-            bad = y.reshape(-1)[0] if y.dtype.kind != "f" else y[~(np.isfinite(y) & (y == np.round(y)))][0]
-            raise DataError(f"{where}: `y_{split}` must hold integer class indices 0-9; found {bad!r} (dtype {y.dtype}).")
+            bad = y[0] if y.dtype.kind != "f" else y[~(np.isfinite(y) & (y == np.round(y)))][0]
+            raise DataError(f"{where}: `y_{split}` must hold integer class indices 0-9; found {bad.item()!r} (dtype {y.dtype}).")
     if y.min() < 0 or y.max() > 9:
         bad = y[(y < 0) | (y > 9)][0]
         raise DataError(f"{where}: `y_{split}` must hold class indices 0-9; found {int(bad)}.")

@@ -9,9 +9,9 @@ import numpy as np
 
 from .protocol import PAPER_TABLE1, policy_schedule
 
-__all__ = ["plot_accuracy", "plot_lr"]
+__all__ = ["plot_accuracy", "plot_lr", "plot_seed_bands", "COLOURS"]
 
-COLOURS = {"fixed": "black", "triangular": "tab:blue", "triangular2": "tab:orange", "exp_range": "tab:green", "exp": "tab:purple", "decay": "tab:brown"}
+COLOURS = {"fixed": "black", "triangular": "tab:blue", "triangular2": "tab:orange", "exp_range": "tab:green", "exp": "tab:purple", "decay": "tab:brown", "one_cycle": "tab:red"}
 
 
 def plot_accuracy(results: dict[str, dict[str, np.ndarray]], scale: float = 1.0, paper: bool = True, ax: Any = None) -> Any:
@@ -26,7 +26,7 @@ def plot_accuracy(results: dict[str, dict[str, np.ndarray]], scale: float = 1.0,
             ax.plot([iterations], [accuracy], marker="*", ms=13, ls="none", color=colour, markeredgecolor="white", label=f"{policy} (paper, Table 1)")
     ax.set(xlabel="training iteration (paper's units; batch 100)", ylabel="test accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)  # beside the data, not on it
     return ax
 
 
@@ -39,5 +39,28 @@ def plot_lr(policies: list[str], scale: float = 1.0, ax: Any = None) -> Any:
         ax.plot(it / scale, schedule(it), color=COLOURS.get(policy), label=policy, lw=1.2)
     ax.set(xlabel="training iteration (paper's units; batch 100)", ylabel="learning rate", yscale="log")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    return ax
+
+
+def plot_seed_bands(runs: dict[str, dict[int, dict[str, np.ndarray]]], scale: float = 1.0, paper: bool = True, ax: Any = None) -> Any:
+    """Per policy, the mean test accuracy over seeds (line) and the range from the lowest to
+    the highest seed (band), at the iterations every seed has reached; the paper's Table 1
+    points as stars."""
+    ax = ax or plt.gca()
+    for policy_name, by_seed in runs.items():
+        colour = COLOURS.get(policy_name)
+        n = min(len(r["iteration"]) for r in by_seed.values())
+        iterations = next(iter(by_seed.values()))["iteration"][:n] / scale
+        accuracy = 100 * np.stack([r["test_accuracy"][:n] for r in by_seed.values()])
+        label = f"{policy_name} (mean of {len(by_seed)} seed{'s' if len(by_seed) > 1 else ''})"
+        ax.plot(iterations, accuracy.mean(0), color=colour, label=label, lw=1.4)
+        if len(by_seed) > 1:
+            ax.fill_between(iterations, accuracy.min(0), accuracy.max(0), color=colour, alpha=0.2, lw=0)
+        if paper and policy_name in PAPER_TABLE1:
+            it, acc = PAPER_TABLE1[policy_name]
+            ax.plot([it], [acc], marker="*", ms=13, ls="none", color=colour, markeredgecolor="white")
+    ax.set(xlabel="training iteration (paper's units; batch 100)", ylabel="test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, title="band: lowest to highest seed\nstars: paper, Table 1", title_fontsize=8)
     return ax

@@ -6,6 +6,14 @@
 """
 
 from ._policies import MODES, SCALE_MODES, CyclicPolicy, StepSizeRange, cyclic_lr, step_size_range
+from ._one_cycle import (
+    CyclicMomentumPolicy,
+    OneCycleMomentumPolicy,
+    OneCyclePolicy,
+    cyclic_momentum,
+    one_cycle,
+    one_cycle_momentum,
+)
 from ._range_test import RangeTestResult, Suggestion, Suggestions
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
 from ._schedules import Constant, Exponential, Join, Linear, Schedule
@@ -30,6 +38,12 @@ __all__ = [
     "Exponential",
     "Linear",
     "Join",
+    "OneCyclePolicy",
+    "OneCycleMomentumPolicy",
+    "CyclicMomentumPolicy",
+    "one_cycle",
+    "one_cycle_momentum",
+    "cyclic_momentum",
     "RangeTestResult",
     "Suggestion",
     "Suggestions",

@@ -16,11 +16,12 @@ __all__ = ["to_config", "from_config"]
 
 
 def _registry() -> dict[str, type]:
+    from ._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCyclePolicy
     from ._policies import CyclicPolicy
     from ._scales import ConstantScale, ExpScale, HalvingScale, SineScale
     from ._schedules import Constant, Exponential, Join, Linear
 
-    classes = (CyclicPolicy, ConstantScale, HalvingScale, ExpScale, SineScale, Constant, Exponential, Linear, Join)
+    classes = (CyclicPolicy, OneCyclePolicy, OneCycleMomentumPolicy, CyclicMomentumPolicy, ConstantScale, HalvingScale, ExpScale, SineScale, Constant, Exponential, Linear, Join)
     return {cls.__name__: cls for cls in classes}
 
 

@@ -16,6 +16,8 @@ Importing this module imports Keras; ``import clr`` alone does not.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import math
 import warnings
 from typing import Any
@@ -24,12 +26,18 @@ import keras
 from keras import ops
 
 from ._checks import check_int, check_number
-from ._policies import CyclicPolicy, ScaleFn, cyclic_formula
+from ._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCyclePolicy
+from ._policies import CyclicPolicy, ScaleFn
 from ._serialize import from_config, to_config
 from ._range_test import RangeTestResult
 from ._scales import ConstantScale, ExpScale, HalvingScale, SineScale
 
-__all__ = ["CyclicalLearningRate", "PolicySchedule", "CyclicLR", "SGD", "Adam", "learning_rate_schedule", "lr_range_test"]
+__all__ = [
+    "CyclicalLearningRate",
+    "OneCycle",
+    "OneCycleMomentum",
+    "CyclicalMomentum",
+    "PolicySchedule", "CyclicLR", "SGD", "Adam", "learning_rate_schedule", "lr_range_test"]
 
 # The built-in scale functions serialize by name inside a saved model's optimizer config.
 for _cls in (ConstantScale, HalvingScale, ExpScale, SineScale):
@@ -47,14 +55,54 @@ def learning_rate_schedule(optimizer: keras.optimizers.Optimizer) -> Any:
     return None if isinstance(value, keras.Variable) else value
 
 
+class _PolicyKerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A Keras schedule over one of clr's numpy policy dataclasses: it takes the policy's own
+    arguments by the same names (``policy_class`` is their one home: its fields, defaults and
+    validation), evaluates the policy's formula with ``keras.ops`` in float32 at the
+    optimizer's step, and returns every argument under its own name from ``get_config``."""
+
+    policy_class: type
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # help() and inspect show the policy's own arguments, plus Keras' `name`.
+        parameters = list(inspect.signature(cls.policy_class).parameters.values())
+        name = inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None")
+        cls.__signature__ = inspect.Signature([*parameters, name])
+
+    def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.policy = self.policy_class(*args, **kwargs)
+        self.name = name or type(self).__name__
+
+    def _step(self, step: Any) -> Any:
+        return ops.cast(step, "float32")
+
+    def __call__(self, step: Any) -> Any:
+        return self.policy.formula(self._step(step), ops)
+
+    def get_config(self) -> dict[str, Any]:
+        config = {f.name: getattr(self.policy, f.name) for f in dataclasses.fields(self.policy)}
+        if config.get("scale_fn") is not None:
+            config["scale_fn"] = keras.saving.serialize_keras_object(config["scale_fn"])
+        return {**config, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        config = dict(config)
+        if config.get("scale_fn") is not None:
+            config["scale_fn"] = keras.saving.deserialize_keras_object(config["scale_fn"])
+        return cls(**config)
+
+
 @keras.saving.register_keras_serializable(package="clr")
-class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+class CyclicalLearningRate(_PolicyKerasSchedule):
     """Cyclical learning rate as a Keras schedule, evaluated at ``optimizer.iterations``.
 
-    The same policy as :func:`clr.cyclic_lr` (same arguments, same validation), computed
-    with ``keras.ops`` in float32 so it runs on any backend. Iteration *i* (0-based) trains
-    with ``cyclic_lr(i)``. ``exp_range`` counts ``gamma**iterations`` from the optimizer's
-    first step.
+    The same policy as :func:`clr.cyclic_lr` (the arguments of :class:`clr.CyclicPolicy`,
+    same validation), computed with ``keras.ops`` in float32 so it runs on any backend.
+    Iteration *i* (0-based) trains with ``cyclic_lr(i)``. ``exp_range`` counts
+    ``gamma**iterations`` from the optimizer's first step.
 
     A custom ``scale_fn`` is called on a float32 tensor inside the training step: write it
     with ``keras.ops`` (or use the built-ins ``clr.SineScale``, ``clr.ExpScale``, ...). To
@@ -66,71 +114,38 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         >>> optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=0.9)
     """
 
-    def __init__(
-        self,
-        base_lr: float = 0.001,
-        max_lr: float = 0.006,
-        step_size: float = 2000,
-        mode: str = "triangular",
-        gamma: float = 1.0,
-        scale_fn: ScaleFn | None = None,
-        scale_mode: str | None = None,
-        step_size_down: float | None = None,
-        name: str = "CyclicalLearningRate",
-    ) -> None:
-        super().__init__()
-        self.policy = CyclicPolicy(
-            base_lr=base_lr,
-            max_lr=max_lr,
-            step_size=step_size,
-            mode=mode,
-            gamma=gamma,
-            scale_fn=scale_fn,
-            scale_mode=scale_mode,
-            step_size_down=step_size_down,
-        )
-        self.base_lr = base_lr
-        self.max_lr = max_lr
-        self.step_size = step_size
-        self.mode = mode
-        self.gamma = gamma
-        self.scale_fn = scale_fn
-        self.scale_mode = scale_mode
-        self.step_size_down = step_size_down
-        self.name = name
+    policy_class = CyclicPolicy
 
-    def __call__(self, step: Any) -> Any:
-        policy = self.policy
-        return cyclic_formula(
-            ops.cast(step, "float32"),
-            base_lr=policy.base_lr,
-            max_lr=policy.max_lr,
-            step_size=policy.step_size,
-            step_size_down=policy.resolved_step_size_down,
-            scale_fn=policy.resolved_scale_fn,
-            scale_mode=policy.resolved_scale_mode,
-            xp=ops,
-        )
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "base_lr": self.base_lr,
-            "max_lr": self.max_lr,
-            "step_size": self.step_size,
-            "mode": self.mode,
-            "gamma": self.gamma,
-            "scale_fn": None if self.scale_fn is None else keras.saving.serialize_keras_object(self.scale_fn),
-            "scale_mode": self.scale_mode,
-            "step_size_down": self.step_size_down,
-            "name": self.name,
-        }
+@keras.saving.register_keras_serializable(package="clr")
+class OneCycle(_PolicyKerasSchedule):
+    """The 1cycle learning rate (:func:`clr.one_cycle`) as a Keras schedule.
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "CyclicalLearningRate":
-        config = dict(config)
-        if config.get("scale_fn") is not None:
-            config["scale_fn"] = keras.saving.deserialize_keras_object(config["scale_fn"])
-        return cls(**config)
+    ``OneCycle(max_lr, total_steps, pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
+    final_div_factor=1e4, three_phase=False)``. Past ``total_steps`` it holds its last value
+    (PyTorch raises; a compiled step cannot).
+    """
+
+    policy_class = OneCyclePolicy
+
+    def _step(self, step: Any) -> Any:
+        return ops.minimum(ops.cast(step, "float32"), float(self.policy.total_steps - 1))
+
+
+@keras.saving.register_keras_serializable(package="clr")
+class OneCycleMomentum(OneCycle):
+    """The momentum of 1cycle (:func:`clr.one_cycle_momentum`) as a schedule of the step, for
+    ``clr.keras.SGD(momentum=...)`` or ``clr.keras.Adam(beta_1=...)``."""
+
+    policy_class = OneCycleMomentumPolicy
+
+
+@keras.saving.register_keras_serializable(package="clr")
+class CyclicalMomentum(_PolicyKerasSchedule):
+    """Cyclical momentum (:func:`clr.cyclic_momentum`), opposite to :class:`CyclicalLearningRate`,
+    as a schedule of the step for ``clr.keras.SGD(momentum=...)``/``Adam(beta_1=...)``."""
+
+    policy_class = CyclicMomentumPolicy
 
 
 @keras.saving.register_keras_serializable(package="clr")

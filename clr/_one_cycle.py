@@ -1,0 +1,308 @@
+"""Smith's follow-up policies: 1cycle and cyclical momentum (numpy; ``keras.ops`` through ``xp``).
+
+1cycle (Smith & Topin 2017, "Super-Convergence", arXiv:1708.07120; Smith 2018, "A disciplined
+approach to neural network hyper-parameters: Part 1", arXiv:1803.09820): the rate rises once
+from ``max_lr / div_factor`` to ``max_lr`` and comes down again, ending far below where it
+started, while momentum moves the opposite way (high momentum with a low rate, low with a high).
+
+Semantics are PyTorch's ``OneCycleLR`` and ``CyclicLR(cycle_momentum=True)`` exactly: the value at
+0-based iteration *i* is what PyTorch's optimizer uses for its (i+1)-th step. With
+``P = pct_start * total_steps``, the phases end at these iterations (each phase anneals from
+its start value to its end value with ``cos``: ``end + (start - end) / 2 * (1 + cos(pi * t))``,
+or ``linear``: ``start + (end - start) * t``, ``t`` the fraction of the phase done)::
+
+    two phases (PyTorch's default, after fastai):
+        up    0 .. P - 1              initial_lr -> max_lr       max_momentum -> base_momentum
+        down  P - 1 .. total - 1      max_lr -> min_lr           base_momentum -> max_momentum
+    three phases (the papers' layout; PyTorch's ``three_phase=True``):
+        up    0 .. P - 1              initial_lr -> max_lr       max_momentum -> base_momentum
+        down  P - 1 .. 2P - 2         max_lr -> initial_lr       base_momentum -> max_momentum
+        tail  2P - 2 .. total - 1     initial_lr -> min_lr       max_momentum (held)
+
+    initial_lr = max_lr / div_factor,   min_lr = initial_lr / final_div_factor
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from ._checks import as_iterations, check_choice, check_int, check_number
+from ._policies import CyclicPolicy, ScaleFn
+
+__all__ = [
+    "ANNEAL_STRATEGIES",
+    "OneCyclePolicy",
+    "OneCycleMomentumPolicy",
+    "CyclicMomentumPolicy",
+    "one_cycle",
+    "one_cycle_momentum",
+    "cyclic_momentum",
+]
+
+ANNEAL_STRATEGIES = ("cos", "linear")
+
+
+def _anneal(strategy: str, start: float, end: float, fraction: Any, xp: Any) -> Any:
+    if strategy == "cos":
+        return end + (start - end) / 2.0 * (xp.cos(math.pi * fraction) + 1.0)
+    return start + (end - start) * fraction
+
+
+def _phase_ends(total_steps: int, pct_start: float, three_phase: bool) -> tuple[float, ...]:
+    """PyTorch's phase end iterations; each phase must be at least one iteration long."""
+    up = pct_start * total_steps - 1
+    ends = (up, 2 * up, total_steps - 1.0) if three_phase else (up, total_steps - 1.0)
+    if not all(b > a for a, b in zip((0.0, *ends), ends)):
+        layout = "three phases" if three_phase else "two phases"
+        raise ValueError(
+            f"`pct_start` * `total_steps` leaves a phase of {layout} empty (phases end at iterations "
+            f"{[round(e, 6) for e in ends]}); it must be > 1 and leave room for the phases after it. "
+            f"Received: pct_start={pct_start!r}, total_steps={total_steps!r}"
+        )
+    return ends
+
+
+def _piecewise(iterations: Any, ends: tuple[float, ...], values: list[tuple[float, float]], strategy: str, xp: Any) -> Any:
+    """Phase k anneals ``values[k]`` over ``(ends[k-1], ends[k]]``; the last phase takes the rest."""
+    starts = (0.0, *ends[:-1])
+    out = None
+    for k in reversed(range(len(ends))):
+        fraction = (iterations - starts[k]) / (ends[k] - starts[k])
+        value = _anneal(strategy, *values[k], fraction, xp)
+        out = value if out is None else xp.where(iterations <= ends[k], value, out)
+    return out
+
+
+class _StepPolicy:
+    """Shared by the policies of a fixed length: ``policy(iterations)`` checks that every
+    iteration is in ``[0, total_steps)`` (as PyTorch raises past its total), then evaluates
+    ``formula`` with numpy."""
+
+    total_steps: int
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, iterations: Any) -> Any:
+        it = as_iterations(iterations)
+        if np.any(it >= self.total_steps):
+            raise ValueError(
+                f"`iterations` must be in [0, total_steps) = [0, {self.total_steps}). "
+                f"Received: iterations containing {float(it[it >= self.total_steps].flat[0])!r}"
+            )
+        values = np.asarray(self.formula(it, np), dtype=np.float64)
+        return float(values) if it.ndim == 0 else values
+
+
+def _check_common(policy: Any) -> None:
+    set_ = lambda name, value: object.__setattr__(policy, name, value)  # noqa: E731 (frozen)
+    set_("total_steps", check_int("total_steps", policy.total_steps, low=2))
+    set_("pct_start", check_number("pct_start", policy.pct_start, low=0.0, high=1.0, high_inclusive=False))
+    check_choice("anneal_strategy", policy.anneal_strategy, ANNEAL_STRATEGIES)
+    if not isinstance(policy.three_phase, (bool, np.bool_)):
+        raise TypeError(f"`three_phase` must be True or False. Received: three_phase={policy.three_phase!r}")
+    set_("three_phase", bool(policy.three_phase))
+    _phase_ends(policy.total_steps, policy.pct_start, policy.three_phase)
+
+
+@dataclasses.dataclass(frozen=True)
+class OneCyclePolicy(_StepPolicy):
+    """The 1cycle learning rate; see the module docstring for the phases and :func:`one_cycle`."""
+
+    max_lr: float
+    total_steps: int
+    pct_start: float = 0.3
+    anneal_strategy: str = "cos"
+    div_factor: float = 25.0
+    final_div_factor: float = 1e4
+    three_phase: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_lr", check_number("max_lr", self.max_lr, low=0.0))
+        object.__setattr__(self, "div_factor", check_number("div_factor", self.div_factor, low=0.0))
+        object.__setattr__(self, "final_div_factor", check_number("final_div_factor", self.final_div_factor, low=0.0))
+        _check_common(self)
+
+    @property
+    def initial_lr(self) -> float:
+        return self.max_lr / self.div_factor
+
+    @property
+    def min_lr(self) -> float:
+        return self.initial_lr / self.final_div_factor
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:
+        ends = _phase_ends(self.total_steps, self.pct_start, self.three_phase)
+        initial, peak, low = self.initial_lr, self.max_lr, self.min_lr
+        values = [(initial, peak), (peak, initial), (initial, low)] if self.three_phase else [(initial, peak), (peak, low)]
+        return _piecewise(iterations, ends, values, self.anneal_strategy, xp)
+
+
+def _check_momenta(policy: Any) -> None:
+    base = check_number("base_momentum", policy.base_momentum, low=0.0, low_inclusive=True, high=1.0)
+    top = check_number("max_momentum", policy.max_momentum, low=0.0, low_inclusive=True, high=1.0)
+    if top < base:
+        raise ValueError(f"`max_momentum` must be >= `base_momentum` ({base!r}). Received: max_momentum={policy.max_momentum!r}")
+    object.__setattr__(policy, "base_momentum", base)
+    object.__setattr__(policy, "max_momentum", top)
+
+
+@dataclasses.dataclass(frozen=True)
+class OneCycleMomentumPolicy(_StepPolicy):
+    """The momentum that goes with 1cycle, opposite to the rate; see :func:`one_cycle_momentum`."""
+
+    total_steps: int
+    base_momentum: float = 0.85
+    max_momentum: float = 0.95
+    pct_start: float = 0.3
+    anneal_strategy: str = "cos"
+    three_phase: bool = False
+
+    def __post_init__(self) -> None:
+        _check_momenta(self)
+        _check_common(self)
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:
+        ends = _phase_ends(self.total_steps, self.pct_start, self.three_phase)
+        low, high = self.base_momentum, self.max_momentum
+        values = [(high, low), (low, high), (high, high)] if self.three_phase else [(high, low), (low, high)]
+        return _piecewise(iterations, ends, values, self.anneal_strategy, xp)
+
+
+@dataclasses.dataclass(frozen=True)
+class CyclicMomentumPolicy:
+    """Momentum cycling opposite to :func:`clr.cyclic_lr`: ``max_momentum`` where the rate is at
+    ``base_lr``, ``base_momentum`` where it peaks, with the same cycle and amplitude scaling::
+
+        momentum = max_momentum - (max_momentum - base_momentum) * triangle * scale
+
+    (PyTorch's ``CyclicLR(cycle_momentum=True)``). The cycle arguments are
+    :class:`clr.CyclicPolicy`'s, validated by it.
+    """
+
+    base_momentum: float = 0.8
+    max_momentum: float = 0.9
+    step_size: float = 2000.0
+    mode: str = "triangular"
+    gamma: float = 1.0
+    scale_fn: ScaleFn | None = None
+    scale_mode: str | None = None
+    step_size_down: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_momenta(self)
+        self.cycle  # validates the cycle's arguments now, not at the first call
+
+    @property
+    def cycle(self) -> CyclicPolicy:
+        """The cycle's shape as a policy from 1 to 2: ``cycle(i) - 1 = triangle * scale``."""
+        return CyclicPolicy(
+            base_lr=1.0,
+            max_lr=2.0,
+            step_size=self.step_size,
+            mode=self.mode,
+            gamma=self.gamma,
+            scale_fn=self.scale_fn,
+            scale_mode=self.scale_mode,
+            step_size_down=self.step_size_down,
+        )
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:
+        shape = self.cycle.formula(iterations, xp) - 1.0
+        return self.max_momentum - (self.max_momentum - self.base_momentum) * shape
+
+    def __call__(self, iterations: Any) -> Any:
+        shape = self.cycle(iterations) - 1.0  # checks iterations and a custom scale_fn
+        return self.max_momentum - (self.max_momentum - self.base_momentum) * shape
+
+
+def _evaluate(policy_class: Callable[..., Any], iterations: Any, **arguments: Any) -> Any:
+    return policy_class(**arguments)(iterations)
+
+
+def one_cycle(
+    iterations: Any,
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+) -> Any:
+    """The 1cycle learning rate at ``iterations`` (0-based, in ``[0, total_steps)``), vectorised.
+
+    Two phases by default, as PyTorch's ``OneCycleLR`` and fastai's ``fit_one_cycle``;
+    ``three_phase=True`` is the layout of Smith's papers (up, down to the start, then the tail).
+    See the module docstring for the formula of each phase.
+
+    Args:
+        max_lr: the peak rate, > 0.
+        total_steps: iterations in the whole run, an integer >= 2.
+        pct_start: fraction of the run spent rising, in (0, 1).
+        anneal_strategy: ``"cos"`` or ``"linear"``.
+        div_factor: the start is ``max_lr / div_factor``, > 0.
+        final_div_factor: the end is the start divided by this, > 0.
+        three_phase: the papers' three phases instead of PyTorch's two.
+
+    Examples:
+        >>> [round(one_cycle(i, max_lr=0.1, total_steps=100), 6) for i in (0, 29, 99)]
+        [0.004, 0.1, 0.0]
+    """
+    return _evaluate(
+        OneCyclePolicy, iterations, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start,
+        anneal_strategy=anneal_strategy, div_factor=div_factor, final_div_factor=final_div_factor,
+        three_phase=three_phase,
+    )  # fmt: skip
+
+
+def one_cycle_momentum(
+    iterations: Any,
+    total_steps: int,
+    base_momentum: float = 0.85,
+    max_momentum: float = 0.95,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    three_phase: bool = False,
+) -> Any:
+    """The momentum of 1cycle at ``iterations``: from ``max_momentum`` down to ``base_momentum``
+    while the rate rises, and back up while it falls (held at ``max_momentum`` in the third
+    phase). Arguments as :func:`one_cycle`; ``0 <= base_momentum <= max_momentum <= 1``.
+
+    Examples:
+        >>> [round(one_cycle_momentum(i, total_steps=100), 6) for i in (0, 29, 99)]
+        [0.95, 0.85, 0.95]
+    """
+    return _evaluate(
+        OneCycleMomentumPolicy, iterations, total_steps=total_steps, base_momentum=base_momentum,
+        max_momentum=max_momentum, pct_start=pct_start, anneal_strategy=anneal_strategy, three_phase=three_phase,
+    )  # fmt: skip
+
+
+def cyclic_momentum(
+    iterations: Any,
+    base_momentum: float = 0.8,
+    max_momentum: float = 0.9,
+    step_size: float = 2000,
+    mode: str = "triangular",
+    gamma: float = 1.0,
+    scale_fn: ScaleFn | None = None,
+    scale_mode: str | None = None,
+    step_size_down: float | None = None,
+) -> Any:
+    """Cyclical momentum at ``iterations``: the inverse of :func:`clr.cyclic_lr`'s triangle,
+    ``max_momentum`` where the rate is ``base_lr``, ``base_momentum`` where it peaks.
+
+    Examples:
+        >>> [round(cyclic_momentum(i), 6) for i in (0, 1000, 2000, 4000)]
+        [0.9, 0.85, 0.8, 0.9]
+    """
+    return _evaluate(
+        CyclicMomentumPolicy, iterations, base_momentum=base_momentum, max_momentum=max_momentum,
+        step_size=step_size, mode=mode, gamma=gamma, scale_fn=scale_fn, scale_mode=scale_mode,
+        step_size_down=step_size_down,
+    )  # fmt: skip

@@ -8,7 +8,7 @@ set -u
 PY=${1:-python}
 DATA=${CLR_CIFAR10:-../shared/data/cifar10.npz}
 run() { "$PY" -m clr.experiments "$@" --data "$DATA" --out results --quiet || exit 1; }
-for policy in fixed triangular triangular2 exp_range exp decay; do run "$policy" --preset quick; done
+for policy in fixed triangular triangular2 exp_range exp decay one_cycle; do run "$policy" --preset quick; done
 for policy in fixed triangular2 exp_range exp decay; do run "$policy" --preset paper --seed 0; done
 for seed in 1 2; do
   for policy in fixed triangular2 exp_range; do run "$policy" --preset paper --seed "$seed"; done

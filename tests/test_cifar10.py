@@ -53,7 +53,25 @@ def test_scaled_presets_keep_the_shape(policy):
     quick, n_quick, _ = policy_schedule(policy, 1 / 50)
     assert n_quick == round(n_full / 50)
     k = np.arange(0, n_quick, 7)
-    np.testing.assert_allclose(quick(k), full(50 * k), rtol=1e-9)
+    # 1cycle's phases end one iteration before their share of the run (PyTorch's layout), so a
+    # scaled run matches the full one to that iteration, not exactly.
+    if policy == "one_cycle":
+        np.testing.assert_allclose(quick(k), full(50 * k), rtol=0, atol=0.01 * full(11_249))  # 1 % of the peak
+    else:
+        np.testing.assert_allclose(quick(k), full(50 * k), rtol=1e-9)
+
+
+def test_one_cycle_protocol_follows_the_committed_range_test():
+    from clr.cifar10 import protocol
+    from clr.cifar10.results import results_dir
+
+    suggested = clr.RangeTestResult.load(results_dir() / "paper" / "range_test.json").suggest().max_lr
+    assert protocol.ONE_CYCLE_MAX_LR == float(f"{suggested:.1g}")
+    schedule, total, _ = policy_schedule("one_cycle")
+    momentum = protocol.policy_momentum("one_cycle")
+    assert total == 25_000 and schedule.three_phase and schedule(11_249) == pytest.approx(0.004)
+    assert momentum(0) == pytest.approx(0.95) and momentum(11_249) == pytest.approx(0.85)
+    assert protocol.policy_momentum("fixed") == 0.9
 
 
 def run_cli(out, policy="fixed", *extra):

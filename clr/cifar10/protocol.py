@@ -18,9 +18,10 @@ from typing import Any
 
 from .._checks import check_choice, check_number
 from .._policies import CyclicPolicy
+from .._one_cycle import OneCycleMomentumPolicy, OneCyclePolicy
 from .._schedules import Constant, Exponential, Join, Linear, Schedule
 
-__all__ = ["PAPER_TABLE1", "POLICIES", "PRESETS", "Protocol", "policy_schedule"]
+__all__ = ["PAPER_TABLE1", "POLICIES", "PRESETS", "Protocol", "policy_schedule", "policy_momentum", "MOMENTUM", "ONE_CYCLE_MAX_LR"]
 
 # Smith 2017, Table 1, CIFAR-10 rows: policy -> (iterations, test accuracy %).
 PAPER_TABLE1 = {
@@ -30,7 +31,13 @@ PAPER_TABLE1 = {
     "exp": (70_000, 79.1),
     "exp_range": (42_000, 82.2),
 }
-POLICIES = ("fixed", "triangular", "triangular2", "exp_range", "exp", "decay")
+POLICIES = ("fixed", "triangular", "triangular2", "exp_range", "exp", "decay", "one_cycle")
+MOMENTUM = 0.9  # cifar10_full_solver.prototxt; one_cycle cycles it instead
+
+# 1cycle's peak rate, read off the committed LR range test (results/paper/range_test.json) by
+# Smith's accuracy rule, the rule his 1cycle papers give for the peak: the rate where the
+# accuracy's rise slows ("suggest().max_lr", 0.00401), to one significant digit.
+ONE_CYCLE_MAX_LR = 0.004
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +59,18 @@ PRESETS = {
 }
 
 
+_ONE_CYCLE_LAYOUT = dict(pct_start=0.45, anneal_strategy="linear", three_phase=True)
+
+
+def policy_momentum(policy_name: str, scale: float = 1.0) -> float | OneCycleMomentumPolicy:
+    """The momentum a policy trains with: Caffe's 0.9, or 1cycle's cyclical momentum."""
+    check_choice("policy_name", policy_name, POLICIES)
+    if policy_name != "one_cycle":
+        return MOMENTUM
+    total = policy_schedule(policy_name, scale)[1]
+    return OneCycleMomentumPolicy(total, base_momentum=0.85, max_momentum=0.95, **_ONE_CYCLE_LAYOUT)
+
+
 def policy_schedule(policy_name: str, scale: float = 1.0) -> tuple[Schedule | CyclicPolicy, int, dict[str, Any]]:
     """The learning rate of a Table 1 policy, its iteration count and its settings, for the
     paper's protocol scaled by ``scale``.
@@ -61,6 +80,9 @@ def policy_schedule(policy_name: str, scale: float = 1.0) -> tuple[Schedule | Cy
     triangular2: the paper's Table 2: three phases joined by resets, 25k iterations.
     exp_range: 0.001-0.006, step 2000, gamma 0.99994, 42k. exp: 0.001 * 0.99994**i, 70k.
     decay: 0.007 down to 0.001 over 4000 iterations, then 0.001, 25k.
+    one_cycle (Smith's later policy, not in Table 1): the papers' three phases, linear, peak
+    ``ONE_CYCLE_MAX_LR`` at 45 % of 25k, from and back to peak/25, then down to peak/25/1e4;
+    momentum 0.95 -> 0.85 -> 0.95 against it (:func:`policy_momentum`).
 
     The schedule is a clr policy object: call it on iterations (numpy), or train with it
     through ``clr.keras.PolicySchedule`` (the same formula in ``keras.ops``).
@@ -91,7 +113,11 @@ def policy_schedule(policy_name: str, scale: float = 1.0) -> tuple[Schedule | Cy
     elif policy_name == "exp":
         settings = dict(base_lr=0.001, gamma=gamma, iterations=n(70_000))
         schedule = Exponential(0.001, gamma)
-    else:  # decay
+    elif policy_name == "decay":
         settings = dict(max_lr=0.007, base_lr=0.001, step_size=4000 * scale, iterations=n(25_000))
         schedule = Linear(0.007, 0.001, settings["step_size"])
+    else:  # one_cycle
+        schedule = OneCyclePolicy(ONE_CYCLE_MAX_LR, n(25_000), **_ONE_CYCLE_LAYOUT)
+        settings = dict(max_lr=ONE_CYCLE_MAX_LR, **_ONE_CYCLE_LAYOUT, base_momentum=0.85, max_momentum=0.95,
+                        iterations=n(25_000))  # fmt: skip
     return schedule, settings["iterations"], settings

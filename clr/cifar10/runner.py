@@ -34,7 +34,7 @@ import numpy as np
 from .. import __version__
 from .._checks import check_choice, check_int
 from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
-from .protocol import POLICIES, PRESETS, Protocol, policy_schedule
+from .protocol import POLICIES, PRESETS, Protocol, policy_momentum, policy_schedule
 from .results import COLUMNS, run_paths
 
 __all__ = ["RunError", "run_experiment", "run_range_test", "RANGE_TEST"]
@@ -281,7 +281,7 @@ def run_experiment(
         model.build((None, 32, 32, 3))
         optimizer = clr_keras.SGD(
             learning_rate=clr_keras.PolicySchedule(schedule),
-            momentum=0.9,
+            momentum=policy_momentum(policy_name, protocol.scale),
             lr_multipliers=caffe_lr_multipliers(model),
         )
         model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])

@@ -43,8 +43,13 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "No Chromium and no root/apt-get to install it: the browser tests will skip."; fi
 
+# The whole suite on TensorFlow, then the Keras tests again on JAX (the schedules, momentum
+# optimizers, save/load and range test must hold on any backend).
+KERAS_TESTS := tests/test_keras.py tests/test_one_cycle.py tests/test_range_test.py tests/test_models.py
+
 test: setup browser
 	$(BIN)/python -m pytest
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -p no:nbval -o addopts=-ra $(KERAS_TESTS)
 
 bench: setup
 	$(BIN)/python bench/bench_policy.py

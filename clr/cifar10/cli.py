@@ -7,6 +7,7 @@ exit with status 2; ``--traceback`` shows the whole story.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .protocol import POLICIES, PRESETS
@@ -59,8 +60,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _import_keras_quietly() -> None:
+    """Load Keras (and TensorFlow) with C-level stderr muted: TensorFlow 2.21 prints its oneDNN
+    notice and absl's start-up warning whatever TF_CPP_MIN_LOG_LEVEL says. An import error
+    still raises, with its message, once stderr is back."""
+    if "keras" in sys.modules:
+        return
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        import keras  # noqa: F401
+
+        keras.ops.zeros(1)  # the first op starts the runtime, which logs too
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _import_keras_quietly()
     from .data import DataError
     from .runner import RunError, run_experiment, run_range_test
 

@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python bench/bench_explorer.py
 	$(BIN)/python bench/bench_training.py --steps 60 --rounds 11
 	$(BIN)/python bench/bench_training_loop.py --steps 60 --rounds 7
+	$(BIN)/python bench/bench_runner.py --steps 40 --rounds 7
 
 # Re-run every notebook top to bottom and store its outputs (what nbval then compares).
 notebooks: setup

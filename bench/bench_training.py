@@ -19,7 +19,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from clr.keras import CyclicalLearningRate, CyclicLR  # noqa: E402
-from clr.models import cifar10_full  # noqa: E402
+from clr.cifar10.models import cifar10_full  # noqa: E402
 
 
 def build(learning_rate):

@@ -4,7 +4,7 @@ Variants, timed in interleaved rounds in one process (ABC ABC ...), each ratio t
 the per-round ratios:
 
 - ``fit``: ``model.fit`` on numpy arrays, batch 100 (what the runner did first);
-- ``train_on_batch``: one ``train_on_batch`` per step, as ``clr.experiments`` does now;
+- ``train_on_batch``: one ``train_on_batch`` per step, as ``clr.cifar10.runner`` does;
 - ``train_on_batch, pow LRN``: the same loop with the LRN written as ``ops.power`` (the
   layer now uses ``exp(-beta * log1p(.))``, the same value).
 
@@ -25,12 +25,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
-from clr import models  # noqa: E402
+from clr.cifar10 import models  # noqa: E402
 
 
 class PowLRN(models.WithinChannelLRN):
     def call(self, x):
-        return x * ops.power(1.0 + self.alpha * self._pool(ops.square(x)), -self.beta)
+        pad = self.local_size // 2
+        squares = ops.pad(ops.square(x), [[0, 0], [pad, pad], [pad, pad], [0, 0]])
+        return x * ops.power(1.0 + self.alpha * self._pool(squares), -self.beta)
 
 
 def build(lrn=None):

@@ -380,10 +380,28 @@ class _ClrOptimizer:
         factor = self._variable_multipliers[self._get_variable_index(variable)]
         return learning_rate if factor == 1.0 else learning_rate * factor
 
-    @staticmethod
-    def _value(hyperparameter: Any, step: Any, dtype: Any) -> Any:
+    _scheduled: dict[str, str] = {}  # hyper-parameter -> the attribute holding its float or schedule
+    _step_values: dict[str, Any] | None = None
+
+    def apply(self, grads: Any, trainable_variables: Any = None) -> Any:
+        # Evaluate each scheduled hyper-parameter once per step, not once per variable.
+        # (apply is where every backend's step goes through, JAX's stateless_apply too.)
+        step_values = {}
+        for name, attribute in self._scheduled.items():
+            value = getattr(self, attribute)
+            if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+                step_values[name] = ops.cast(value(self.iterations), "float32")
+        self._step_values = step_values
+        try:
+            return super().apply(grads, trainable_variables)
+        finally:
+            self._step_values = None
+
+    def _value(self, name: str, hyperparameter: Any, dtype: Any) -> Any:
         if isinstance(hyperparameter, keras.optimizers.schedules.LearningRateSchedule):
-            return ops.cast(hyperparameter(step), dtype)
+            if self._step_values is not None and name in self._step_values:
+                return ops.cast(self._step_values[name], dtype)
+            return ops.cast(hyperparameter(self.iterations), dtype)
         return ops.cast(hyperparameter, dtype)
 
     def _config_with(self, config: dict[str, Any], **hyperparameters: Any) -> dict[str, Any]:
@@ -442,6 +460,8 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
         self.momentum = momentum
         self._init_multipliers(lr_multipliers)
 
+    _scheduled = {"momentum": "momentum"}
+
     def build(self, variables: list[Any]) -> None:
         if self.built:
             return
@@ -454,7 +474,7 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
         if isinstance(self.momentum, float) and self.momentum == 0:
             self.assign_sub(variable, ops.multiply(gradient, learning_rate))
             return
-        momentum = self._value(self.momentum, self.iterations, variable.dtype)
+        momentum = self._value("momentum", self.momentum, variable.dtype)
         m = self.momentums[self._get_variable_index(variable)]
         self.assign(m, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate)))
         if self.nesterov:
@@ -500,8 +520,10 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
             learning_rate = PolicySchedule(learning_rate)
         beta_1 = _as_hyperparameter("beta_1", beta_1, high=1.0)
         super().__init__(learning_rate=learning_rate, beta_1=beta_1 if isinstance(beta_1, float) else 0.9, **kwargs)
-        self._beta_1 = beta_1
+        self._beta_1 = beta_1  # Keras' own self.beta_1 is swapped for the value during a step
         self._init_multipliers(lr_multipliers)
+
+    _scheduled = {"beta_1": "_beta_1"}
 
     def build(self, variables: list[Any]) -> None:
         if self.built:
@@ -513,7 +535,7 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
         learning_rate = self._scaled_learning_rate(learning_rate, variable)
         # Keras' Adam reads self.beta_1 in its arithmetic only: give it this step's value while
         # it traces the update, then put the schedule back.
-        self.beta_1 = self._value(self._beta_1, self.iterations, variable.dtype)
+        self.beta_1 = self._value("beta_1", self._beta_1, variable.dtype)
         try:
             super().update_step(gradient, variable, learning_rate)
         finally:

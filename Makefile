@@ -58,12 +58,15 @@ bench: setup
 	$(BIN)/python bench/bench_training_loop.py --steps 60 --rounds 7
 	$(BIN)/python bench/bench_runner.py --steps 40 --rounds 7
 
-# Re-run every notebook top to bottom and store its outputs (what nbval then compares).
+# Re-run every notebook top to bottom and store its outputs (what nbval then compares). The
+# workshop notebooks are generated first; the participant's exercise outputs are then emptied.
 notebooks: setup
+	$(BIN)/python scripts/build_workshop_notebooks.py
 	for nb in notebooks/*.ipynb notebooks/solutions/*.ipynb; do \
 		$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.store_widget_state=False "$$nb" || exit 1; \
 	done
+	$(BIN)/python scripts/build_workshop_notebooks.py --clear
 
 clean:
 	rm -rf $(VENV) $(IPYTHONDIR) .pytest_cache

@@ -155,12 +155,13 @@ class RangeTestResult:
         return Suggestions(base_lr, max_lr, tuple(loss_based), tuple(warnings))
 
     # -- plotting -------------------------------------------------------------------------------
-    def plot(self, ax: Any = None, suggestions: Suggestions | None = None) -> Any:
-        """Loss (and accuracy on a second axis) against lr, every suggestion marked and labelled."""
+    def plot(self, ax: Any = None, suggestions: Suggestions | None = None, show_suggestions: bool = True) -> Any:
+        """Loss (and accuracy on a second axis) against lr, every suggestion marked and labelled
+        (``show_suggestions=False`` draws the curves alone, for reading them without a prompt)."""
         import matplotlib.pyplot as plt
 
         ax = ax or plt.gca()
-        suggestions = suggestions or self.suggest()
+        suggestions = (suggestions or self.suggest()) if show_suggestions else ()
         ax.plot(self.lr, self.loss, color="tab:blue", alpha=0.25, lw=0.8, label="batch loss")
         ax.plot(self.lr, self.smoothed_loss, color="tab:blue", lw=1.8, label="smoothed loss")
         if len(self.val_iterations):
@@ -183,7 +184,7 @@ class RangeTestResult:
             line = ax.axvline(s.lr, color=colours.get(s.name, "0.4"), ls="--", lw=1.2, label=f"{s.name} = {s.lr:.3g}")
             handles.append(line)
             labels.append(line.get_label())
-        ax.legend(handles, labels, fontsize=8, loc="upper left")
+        ax.legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.12, 1), borderaxespad=0)  # off the curves
         title = f"LR range test: {self.sweep} sweep {self.min_lr:g} to {self.max_lr:g}, {len(self.lr)} iterations"
         ax.set_title(title + (" (stopped early)" if self.stopped_early else ""))
         return ax

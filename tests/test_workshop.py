@@ -1,6 +1,7 @@
 """The workshop's checks: correct answers pass, the common wrong ones are caught with a hint."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -45,6 +46,62 @@ def test_correct_answers_pass(capsys):
     assert out.count("✓") == 4 and "✗" not in out
 
 
+def float32_triangular(i, b, m, s):
+    """A correct answer computed in float32, as numpy's and Keras' defaults do."""
+    i, b, m, s = (np.float32(v) for v in (i, b, m, s))
+    cycle = np.floor(np.float32(1) + i / (np.float32(2) * s))
+    x = np.abs(i / s - np.float32(2) * cycle + np.float32(1))
+    return b + (m - b) * np.maximum(np.float32(0), np.float32(1) - x)
+
+
+def one_cycle_answer(i, max_lr, total):
+    return clr.one_cycle(i, max_lr, total, pct_start=0.45, anneal_strategy="linear", three_phase=True)
+
+
+# Right answers in the shapes participants write them: each must pass.
+RIGHT = [
+    ("float64", workshop.check_triangular, triangular),
+    ("float32", workshop.check_triangular, float32_triangular),
+    ("1-element array", workshop.check_triangular, lambda i, b, m, s: np.array([triangular(i, b, m, s)])),
+    ("0-d array", workshop.check_triangular, lambda i, b, m, s: np.asarray(triangular(i, b, m, s))),
+    ("numpy vectorised", workshop.check_triangular2, lambda i, b, m, s: clr.cyclic_lr(i, b, m, s, mode="triangular2")),
+    ("float32 exp_range", workshop.check_exp_range, lambda i, b, m, s, g: np.float32(exp_range(i, b, m, s, g))),
+    ("one_cycle", workshop.check_one_cycle, one_cycle_answer),
+    ("one_cycle float32", workshop.check_one_cycle, lambda i, m, t: np.float32(one_cycle_answer(i, m, t))),
+]
+
+
+@pytest.mark.parametrize("check, answer", [(c, a) for _, c, a in RIGHT], ids=[n for n, _, _ in RIGHT])
+def test_right_answers_pass(check, answer):
+    assert passes(check, answer)
+
+
+def _no_return(i, b, m, s):
+    triangular(i, b, m, s)
+
+
+# Wrong answers and what the message must say (and, for all, never the expected formula).
+WRONG = [
+    ("no return", workshop.check_triangular, _no_return, r"returned None: is a `return` missing\?"),
+    ("integer division", workshop.check_triangular, lambda i, b, m, s: i // (2 * s), r"returned the integer 0: a learning rate is a fraction"),
+    ("a string", workshop.check_triangular, lambda i, b, m, s: "0.001", r"returned str '0.001'"),
+    ("whole array", workshop.check_triangular, lambda i, b, m, s: np.zeros(3), r"array of shape \(3,\): return one number"),
+    ("2-based cycle", workshop.check_triangular, lambda i, b, m, s: wrong_triangular(cycle_shift=2)(i, b, m, s), r"cycle number looks off by one \(0-based or one too many\)"),
+    ("0-based cycle", workshop.check_triangular, lambda i, b, m, s: wrong_triangular(cycle_shift=0)(i, b, m, s), r"cycle number looks off by one"),
+    ("small slip", workshop.check_triangular, lambda i, b, m, s: triangular(i, b, m, s) * (1 + 1e-3), r"expected 0\.001, got 0\.001001 \(off by \+1e-06\)"),
+    ("one_cycle no tail", workshop.check_one_cycle, lambda i, m, t: one_cycle_answer(min(i, int(0.9 * t - 2)), m, t), r"tail does not stay at the start"),
+    ("one_cycle peak late", workshop.check_one_cycle, lambda i, m, t: clr.one_cycle(i, m, t, pct_start=0.5, anneal_strategy="linear", three_phase=True), r"too (low|high) in the (rising|falling back) phase"),
+]
+
+
+@pytest.mark.parametrize("check, answer, message", [(c, a, m) for _, c, a, m in WRONG], ids=[n for n, *_ in WRONG])
+def test_wrong_answers_are_explained(check, answer, message, capsys):
+    assert not passes(check, answer)
+    out = capsys.readouterr().out
+    assert re.search(message, out), out
+    assert "floor" not in out and "abs(" not in out
+
+
 def wrong_triangular(cycle_shift=1, use_abs=True, clip=True, period=2, swap=False):
     def fn(i, b, m, s):
         if swap:
@@ -60,7 +117,7 @@ def wrong_triangular(cycle_shift=1, use_abs=True, clip=True, period=2, swap=Fals
 @pytest.mark.parametrize(
     "answer, hint",
     [
-        (wrong_triangular(cycle_shift=0), "cycle looks 0-based"),
+        (wrong_triangular(cycle_shift=0), "cycle number looks off by one"),
         (wrong_triangular(use_abs=False), "absolute value is missing"),
         (wrong_triangular(period=1), "step_size as the whole cycle"),
         (wrong_triangular(swap=True), "base_lr and max_lr look swapped"),
@@ -106,19 +163,33 @@ def test_max_0_is_not_a_mistake_with_a_1_based_cycle():
 def test_unrecognised_mistakes_still_say_where(capsys):
     assert not passes(workshop.check_triangular, lambda i, b, m, s: m)
     out = capsys.readouterr().out
-    assert "At iteration 0 (base_lr=0.001, max_lr=0.006, step_size=2000): expected 0.001, got 0.006" in out
+    assert "At iteration 0 (base_lr=0.001, max_lr=0.006, step_size=2000): expected 0.001, got 0.006 (off by +0.005)" in out
     assert "compare your value with the curve" in out
 
 
 def test_prediction_step_size_and_bounds(capsys):
-    assert passes(workshop.check_prediction, {0: 0.001, 2000: 0.006, 3000: 0.0035}, base_lr=0.001, max_lr=0.006, step_size=2000)
-    assert not passes(workshop.check_prediction, {6000: 0.006}, base_lr=0.001, max_lr=0.006, step_size=2000, mode="triangular2")
-    assert "you predicted 0.006; the triangular2 policy gives 0.0035" in capsys.readouterr().out
+    asked = dict(iterations=(0, 2000, 4000, 6000, 10_000), base_lr=0.001, max_lr=0.006, step_size=2000, mode="triangular2")
+    right = {0: 0.001, 2000: 0.006, 4000: 0.001, 6000: 0.0035, 10_000: 0.00225}
+    assert passes(workshop.check_prediction, right, **asked)
+    assert not passes(workshop.check_prediction, {**right, 6000: 0.006}, **asked)
+    out = capsys.readouterr().out
+    assert "iteration 6000 (cycle 2, at a peak): too high (the height halves every cycle)" in out
+    assert "0.0035" not in out  # a direction, never the value
+    assert not passes(workshop.check_prediction, {**right, 10_000: 0.001}, **asked)
+    assert "iteration 10000 (cycle 3, at a peak): too low" in capsys.readouterr().out
+    assert not passes(workshop.check_prediction, {}, **asked)  # incomplete answers are refused
+    assert "missing iterations [0, 2000, 4000, 6000, 10000]" in capsys.readouterr().out
+    assert not passes(workshop.check_prediction, {0: 0.001}, **asked)
+    assert not passes(workshop.check_prediction, [0.001], **asked)
+    capsys.readouterr()
     assert passes(workshop.check_step_size, 2000, train_examples=50_000, batch_size=100)
     assert not passes(workshop.check_step_size, 200_000, train_examples=50_000, batch_size=100)
     assert "count examples instead of iterations" in capsys.readouterr().out
     assert not passes(workshop.check_step_size, 300, train_examples=50_000, batch_size=100)
     assert "under 2 epochs" in capsys.readouterr().out
+    for bad in (0, -2000, 2000.5, "2000"):
+        assert not passes(workshop.check_step_size, bad, train_examples=50_000, batch_size=100)
+    assert capsys.readouterr().out.count("✗") == 4
 
     from clr._range_test import smooth_losses
 
@@ -129,3 +200,5 @@ def test_prediction_step_size_and_bounds(capsys):
     assert passes(workshop.check_bounds, 0.003, 0.007, result)
     assert not passes(workshop.check_bounds, 0.0001, 0.007, result)
     assert "look further right" in capsys.readouterr().out
+    assert not passes(workshop.check_bounds, 0.0, 0.0, result)
+    assert "base_lr must be a learning rate read off the plot" in capsys.readouterr().out

@@ -10,7 +10,7 @@ export IPYTHONDIR      := $(CURDIR)/.ipython
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND   ?= tensorflow
 
-.PHONY: setup browser lab app test bench notebooks clean
+.PHONY: setup browser lab app lint test bench notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,7 +47,14 @@ browser:
 # optimizers, save/load and range test must hold on any backend).
 KERAS_TESTS := tests/test_keras.py tests/test_one_cycle.py tests/test_range_test.py tests/test_models.py
 
-test: setup browser
+# The formatter and linter (ruff; settings in pyproject.toml): part of `make test`.
+LINTED := clr tests bench scripts
+
+lint: setup
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
+
+test: setup browser lint
 	$(BIN)/python -m pytest
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -p no:nbval -o addopts=-ra $(KERAS_TESTS)
 

@@ -34,10 +34,16 @@ def main():
         bare.append(time.perf_counter() - t0)
     ratios = [c / b for c, b in zip(change, bare)]
     print(f"policy explorer, 100,000 iterations, {args.changes} changes of step_size")
-    print(f"  control change (recompute + redraw): {statistics.median(change) * 1e3:6.1f} ms (median)")
-    print(f"  bare canvas.draw():                  {statistics.median(bare) * 1e3:6.1f} ms (median)")
-    print(f"  ratio change / bare draw: x{statistics.median(ratios):.2f} (median of pairs; quartiles "
-          f"{statistics.quantiles(ratios, n=4)[0]:.2f}-{statistics.quantiles(ratios, n=4)[2]:.2f})")
+    print(
+        f"  control change (recompute + redraw): {statistics.median(change) * 1e3:6.1f} ms (median)"
+    )
+    print(
+        f"  bare canvas.draw():                  {statistics.median(bare) * 1e3:6.1f} ms (median)"
+    )
+    print(
+        f"  ratio change / bare draw: x{statistics.median(ratios):.2f} (median of pairs; quartiles "
+        f"{statistics.quantiles(ratios, n=4)[0]:.2f}-{statistics.quantiles(ratios, n=4)[2]:.2f})"
+    )
 
 
 if __name__ == "__main__":

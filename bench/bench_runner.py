@@ -70,7 +70,9 @@ def compiled(optimizer, **compile_kwargs):
     model.build((None, 32, 32, 3))
     if callable(optimizer):
         optimizer = optimizer(model)
-    model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True), **compile_kwargs)
+    model.compile(
+        optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True), **compile_kwargs
+    )
     return model
 
 
@@ -86,7 +88,11 @@ def main():
     schedule = clr.CyclicPolicy(0.001, 0.006, 2000)
 
     def runner_sgd(momentum):
-        return lambda model: ck.SGD(ck.PolicySchedule(schedule), momentum=momentum, lr_multipliers=caffe_lr_multipliers(model))
+        return lambda model: ck.SGD(
+            ck.PolicySchedule(schedule),
+            momentum=momentum,
+            lr_multipliers=caffe_lr_multipliers(model),
+        )
 
     models = {
         "runner": compiled(runner_sgd(0.9)),
@@ -121,16 +127,27 @@ def main():
 
     flops = training_flops()
     peak = matmul_rate()
-    print(f"cifar10_full, batch {BATCH}, {args.steps} steps x {args.rounds} interleaved rounds, "
-          f"keras {keras.__version__} ({keras.backend.backend()}), {os.cpu_count()} CPUs")  # fmt: skip
-    print(f"  training step: {flops / 1e9:.2f} GFLOP; float32 matmul 4096x4096: {peak / 1e9:.0f} GFLOP/s")
+    print(
+        f"cifar10_full, batch {BATCH}, {args.steps} steps x {args.rounds} interleaved rounds, "
+        f"keras {keras.__version__} ({keras.backend.backend()}), {os.cpu_count()} CPUs"
+    )
+    print(
+        f"  training step: {flops / 1e9:.2f} GFLOP; float32 matmul 4096x4096: {peak / 1e9:.0f} "
+        "GFLOP/s"
+    )
     for name, t in times.items():
         step = statistics.median(t)
         rate = flops / step
-        print(f"  {name:10s}: {step * 1e3:7.2f} ms/step  {1 / step:5.1f} steps/s  {rate / 1e9:6.1f} GFLOP/s = {rate / peak:.2f} of matmul")
+        print(
+            f"  {name:10s}: {step * 1e3:7.2f} ms/step  {1 / step:5.1f} steps/s  {rate / 1e9:6.1f} "
+            f"GFLOP/s = {rate / peak:.2f} of matmul"
+        )
     for name in ("by-hand", "momentum", "fit-spe20"):
         ratios = [a / b for a, b in zip(times[name], times["runner"])]
-        print(f"  {name} / runner: x{statistics.median(ratios):.3f}  (per-round {', '.join(f'{r:.2f}' for r in ratios)})")
+        print(
+            f"  {name} / runner: x{statistics.median(ratios):.3f}  (per-round "
+            f"{', '.join(f'{r:.2f}' for r in ratios)})"
+        )
 
 
 if __name__ == "__main__":

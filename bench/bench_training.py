@@ -18,8 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from clr.keras import CyclicalLearningRate, CyclicLR  # noqa: E402
 from clr.cifar10.models import cifar10_full  # noqa: E402
+from clr.keras import CyclicalLearningRate, CyclicLR  # noqa: E402
 
 
 def build(learning_rate):
@@ -55,12 +55,21 @@ def main():
             model.fit(x, y, batch_size=100, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
             times[name].append((time.perf_counter() - t0) / args.steps)
 
-    print(f"cifar10_full, batch 100, {args.steps} steps x {args.rounds} interleaved rounds, keras {keras.__version__} ({keras.backend.backend()})")
+    print(
+        f"cifar10_full, batch 100, {args.steps} steps x {args.rounds} interleaved rounds, keras "
+        f"{keras.__version__} ({keras.backend.backend()})"
+    )
     for name, t in times.items():
-        print(f"  {name:9s}: {statistics.median(t) * 1e3:7.2f} ms/step  ({1 / statistics.median(t):5.1f} steps/s)")
+        print(
+            f"  {name:9s}: {statistics.median(t) * 1e3:7.2f} ms/step  "
+            f"({1 / statistics.median(t):5.1f} steps/s)"
+        )
     for name in ("schedule", "callback"):
         ratios = [a / b for a, b in zip(times[name], times["constant"])]
-        print(f"  {name} / constant: x{statistics.median(ratios):.3f}  (per-round ratios {', '.join(f'{r:.3f}' for r in ratios)})")
+        print(
+            f"  {name} / constant: x{statistics.median(ratios):.3f}  (per-round ratios "
+            f"{', '.join(f'{r:.3f}' for r in ratios)})"
+        )
 
 
 if __name__ == "__main__":

@@ -85,12 +85,21 @@ def main():
             feed(model, x, y)
             times[name].append((time.perf_counter() - t0) / args.steps)
 
-    print(f"cifar10_full, batch 100, {args.steps} steps x {args.rounds} interleaved rounds, keras {keras.__version__} ({keras.backend.backend()}), {os.cpu_count()} CPUs")
+    print(
+        f"cifar10_full, batch 100, {args.steps} steps x {args.rounds} interleaved rounds, keras "
+        f"{keras.__version__} ({keras.backend.backend()}), {os.cpu_count()} CPUs"
+    )
     for name, t in times.items():
-        print(f"  {name:24s}: {statistics.median(t) * 1e3:7.2f} ms/step  ({1 / statistics.median(t):5.1f} steps/s)")
+        print(
+            f"  {name:24s}: {statistics.median(t) * 1e3:7.2f} ms/step  "
+            f"({1 / statistics.median(t):5.1f} steps/s)"
+        )
     for a, b in (("fit", "train_on_batch"), ("train_on_batch, pow LRN", "train_on_batch")):
         ratios = [p / q for p, q in zip(times[a], times[b])]
-        print(f"  {a} / {b}: x{statistics.median(ratios):.2f}  (per-round ratios {', '.join(f'{r:.2f}' for r in ratios)})")
+        print(
+            f"  {a} / {b}: x{statistics.median(ratios):.2f}  (per-round ratios "
+            f"{', '.join(f'{r:.2f}' for r in ratios)})"
+        )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@
 ``clr.cifar10``.
 """
 
-from ._policies import MODES, SCALE_MODES, CyclicPolicy, StepSizeRange, cyclic_lr, step_size_range
 from ._one_cycle import (
     CyclicMomentumPolicy,
     OneCycleMomentumPolicy,
@@ -14,9 +13,10 @@ from ._one_cycle import (
     one_cycle,
     one_cycle_momentum,
 )
-from ._range_test import RangeTestResult, Suggestion, Suggestions
+from ._policies import MODES, SCALE_MODES, CyclicPolicy, StepSizeRange, cyclic_lr, step_size_range
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
 from ._schedules import Constant, Exponential, Join, Linear, Schedule
+from .range_test import RangeTestResult, Suggestion, Suggestions, lr_range_test
 
 __version__ = "0.1.0"
 
@@ -47,4 +47,5 @@ __all__ = [
     "RangeTestResult",
     "Suggestion",
     "Suggestions",
+    "lr_range_test",
 ]

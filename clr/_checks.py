@@ -32,7 +32,9 @@ def check_number(
     if high is None:
         bound = low_text
     else:
-        bound = f"in {'[' if low_inclusive else '('}{low:g}, {high:g}{']' if high_inclusive else ')'}"
+        bound = (
+            f"in {'[' if low_inclusive else '('}{low:g}, {high:g}{']' if high_inclusive else ')'}"
+        )
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a finite number {bound}. Received: {name}={value!r}")
     number = float(value)
@@ -74,5 +76,7 @@ def as_iterations(iterations: Any) -> np.ndarray:
     bad = ~np.isfinite(it) | (it < 0)
     if bad.any():
         first = float(it[bad].flat[0])
-        raise ValueError(f"`iterations` must be finite and >= 0. Received: iterations containing {first!r}")
+        raise ValueError(
+            f"`iterations` must be finite and >= 0. Received: iterations containing {first!r}"
+        )
     return it

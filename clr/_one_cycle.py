@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ._checks import as_iterations, check_choice, check_int, check_number
-from ._policies import CyclicPolicy, ScaleFn
+from ._policies import CyclicPolicy, ScaleFn, policy_function
 
 __all__ = [
     "ANNEAL_STRATEGIES",
@@ -59,15 +59,23 @@ def _phase_ends(total_steps: int, pct_start: float, three_phase: bool) -> tuple[
     if not all(b > a for a, b in zip((0.0, *ends), ends)):
         layout = "three phases" if three_phase else "two phases"
         raise ValueError(
-            f"`pct_start` * `total_steps` leaves a phase of {layout} empty (phases end at iterations "
-            f"{[round(e, 6) for e in ends]}); it must be > 1 and leave room for the phases after it. "
+            f"`pct_start` * `total_steps` leaves a phase of {layout} empty (phases end at "
+            "iterations "
+            f"{[round(e, 6) for e in ends]}); it must be > 1 and leave room for the phases after "
+            "it. "
             f"Received: pct_start={pct_start!r}, total_steps={total_steps!r}"
         )
     return ends
 
 
-def _piecewise(iterations: Any, ends: tuple[float, ...], values: list[tuple[float, float]], strategy: str, xp: Any) -> Any:
-    """Phase k anneals ``values[k]`` over ``(ends[k-1], ends[k]]``; the last phase takes the rest."""
+def _piecewise(
+    iterations: Any,
+    ends: tuple[float, ...],
+    values: list[tuple[float, float]],
+    strategy: str,
+    xp: Any,
+) -> Any:
+    """Phase k anneals ``values[k]`` over ``(ends[k-1], ends[k]]``; the last takes the rest."""
     starts = (0.0, *ends[:-1])
     out = None
     for k in reversed(range(len(ends))):
@@ -101,10 +109,15 @@ class _StepPolicy:
 def _check_common(policy: Any) -> None:
     set_ = lambda name, value: object.__setattr__(policy, name, value)  # noqa: E731 (frozen)
     set_("total_steps", check_int("total_steps", policy.total_steps, low=2))
-    set_("pct_start", check_number("pct_start", policy.pct_start, low=0.0, high=1.0, high_inclusive=False))
+    set_(
+        "pct_start",
+        check_number("pct_start", policy.pct_start, low=0.0, high=1.0, high_inclusive=False),
+    )
     check_choice("anneal_strategy", policy.anneal_strategy, ANNEAL_STRATEGIES)
     if not isinstance(policy.three_phase, (bool, np.bool_)):
-        raise TypeError(f"`three_phase` must be True or False. Received: three_phase={policy.three_phase!r}")
+        raise TypeError(
+            f"`three_phase` must be True or False. Received: three_phase={policy.three_phase!r}"
+        )
     set_("three_phase", bool(policy.three_phase))
     _phase_ends(policy.total_steps, policy.pct_start, policy.three_phase)
 
@@ -124,7 +137,11 @@ class OneCyclePolicy(_StepPolicy):
     def __post_init__(self) -> None:
         object.__setattr__(self, "max_lr", check_number("max_lr", self.max_lr, low=0.0))
         object.__setattr__(self, "div_factor", check_number("div_factor", self.div_factor, low=0.0))
-        object.__setattr__(self, "final_div_factor", check_number("final_div_factor", self.final_div_factor, low=0.0))
+        object.__setattr__(
+            self,
+            "final_div_factor",
+            check_number("final_div_factor", self.final_div_factor, low=0.0),
+        )
         _check_common(self)
 
     @property
@@ -138,15 +155,24 @@ class OneCyclePolicy(_StepPolicy):
     def formula(self, iterations: Any, xp: Any = np) -> Any:
         ends = _phase_ends(self.total_steps, self.pct_start, self.three_phase)
         initial, peak, low = self.initial_lr, self.max_lr, self.min_lr
-        values = [(initial, peak), (peak, initial), (initial, low)] if self.three_phase else [(initial, peak), (peak, low)]
+        values = (
+            [(initial, peak), (peak, initial), (initial, low)]
+            if self.three_phase
+            else [(initial, peak), (peak, low)]
+        )
         return _piecewise(iterations, ends, values, self.anneal_strategy, xp)
 
 
 def _check_momenta(policy: Any) -> None:
-    base = check_number("base_momentum", policy.base_momentum, low=0.0, low_inclusive=True, high=1.0)
+    base = check_number(
+        "base_momentum", policy.base_momentum, low=0.0, low_inclusive=True, high=1.0
+    )
     top = check_number("max_momentum", policy.max_momentum, low=0.0, low_inclusive=True, high=1.0)
     if top < base:
-        raise ValueError(f"`max_momentum` must be >= `base_momentum` ({base!r}). Received: max_momentum={policy.max_momentum!r}")
+        raise ValueError(
+            f"`max_momentum` must be >= `base_momentum` ({base!r}). Received: "
+            f"max_momentum={policy.max_momentum!r}"
+        )
     object.__setattr__(policy, "base_momentum", base)
     object.__setattr__(policy, "max_momentum", top)
 
@@ -169,7 +195,11 @@ class OneCycleMomentumPolicy(_StepPolicy):
     def formula(self, iterations: Any, xp: Any = np) -> Any:
         ends = _phase_ends(self.total_steps, self.pct_start, self.three_phase)
         low, high = self.base_momentum, self.max_momentum
-        values = [(high, low), (low, high), (high, high)] if self.three_phase else [(high, low), (low, high)]
+        values = (
+            [(high, low), (low, high), (high, high)]
+            if self.three_phase
+            else [(high, low), (low, high)]
+        )
         return _piecewise(iterations, ends, values, self.anneal_strategy, xp)
 
 
@@ -195,7 +225,7 @@ class CyclicMomentumPolicy:
 
     def __post_init__(self) -> None:
         _check_momenta(self)
-        self.cycle  # validates the cycle's arguments now, not at the first call
+        _ = self.cycle  # validates the cycle's arguments now, not at the first call
 
     @property
     def cycle(self) -> CyclicPolicy:
@@ -220,20 +250,8 @@ class CyclicMomentumPolicy:
         return self.max_momentum - (self.max_momentum - self.base_momentum) * shape
 
 
-def _evaluate(policy_class: Callable[..., Any], iterations: Any, **arguments: Any) -> Any:
-    return policy_class(**arguments)(iterations)
-
-
-def one_cycle(
-    iterations: Any,
-    max_lr: float,
-    total_steps: int,
-    pct_start: float = 0.3,
-    anneal_strategy: str = "cos",
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
-    three_phase: bool = False,
-) -> Any:
+@policy_function(OneCyclePolicy)
+def one_cycle(iterations: Any, *arguments: Any, **keywords: Any) -> Any:
     """The 1cycle learning rate at ``iterations`` (0-based, in ``[0, total_steps)``), vectorised.
 
     Two phases by default, as PyTorch's ``OneCycleLR`` and fastai's ``fit_one_cycle``;
@@ -253,22 +271,11 @@ def one_cycle(
         >>> [round(one_cycle(i, max_lr=0.1, total_steps=100), 6) for i in (0, 29, 99)]
         [0.004, 0.1, 0.0]
     """
-    return _evaluate(
-        OneCyclePolicy, iterations, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start,
-        anneal_strategy=anneal_strategy, div_factor=div_factor, final_div_factor=final_div_factor,
-        three_phase=three_phase,
-    )  # fmt: skip
+    return OneCyclePolicy(*arguments, **keywords)(iterations)
 
 
-def one_cycle_momentum(
-    iterations: Any,
-    total_steps: int,
-    base_momentum: float = 0.85,
-    max_momentum: float = 0.95,
-    pct_start: float = 0.3,
-    anneal_strategy: str = "cos",
-    three_phase: bool = False,
-) -> Any:
+@policy_function(OneCycleMomentumPolicy)
+def one_cycle_momentum(iterations: Any, *arguments: Any, **keywords: Any) -> Any:
     """The momentum of 1cycle at ``iterations``: from ``max_momentum`` down to ``base_momentum``
     while the rate rises, and back up while it falls (held at ``max_momentum`` in the third
     phase). Arguments as :func:`one_cycle`; ``0 <= base_momentum <= max_momentum <= 1``.
@@ -277,23 +284,11 @@ def one_cycle_momentum(
         >>> [round(one_cycle_momentum(i, total_steps=100), 6) for i in (0, 29, 99)]
         [0.95, 0.85, 0.95]
     """
-    return _evaluate(
-        OneCycleMomentumPolicy, iterations, total_steps=total_steps, base_momentum=base_momentum,
-        max_momentum=max_momentum, pct_start=pct_start, anneal_strategy=anneal_strategy, three_phase=three_phase,
-    )  # fmt: skip
+    return OneCycleMomentumPolicy(*arguments, **keywords)(iterations)
 
 
-def cyclic_momentum(
-    iterations: Any,
-    base_momentum: float = 0.8,
-    max_momentum: float = 0.9,
-    step_size: float = 2000,
-    mode: str = "triangular",
-    gamma: float = 1.0,
-    scale_fn: ScaleFn | None = None,
-    scale_mode: str | None = None,
-    step_size_down: float | None = None,
-) -> Any:
+@policy_function(CyclicMomentumPolicy)
+def cyclic_momentum(iterations: Any, *arguments: Any, **keywords: Any) -> Any:
     """Cyclical momentum at ``iterations``: the inverse of :func:`clr.cyclic_lr`'s triangle,
     ``max_momentum`` where the rate is ``base_lr``, ``base_momentum`` where it peaks.
 
@@ -301,8 +296,4 @@ def cyclic_momentum(
         >>> [round(cyclic_momentum(i), 6) for i in (0, 1000, 2000, 4000)]
         [0.9, 0.85, 0.8, 0.9]
     """
-    return _evaluate(
-        CyclicMomentumPolicy, iterations, base_momentum=base_momentum, max_momentum=max_momentum,
-        step_size=step_size, mode=mode, gamma=gamma, scale_fn=scale_fn, scale_mode=scale_mode,
-        step_size_down=step_size_down,
-    )  # fmt: skip
+    return CyclicMomentumPolicy(*arguments, **keywords)(iterations)

@@ -8,15 +8,26 @@ The formula lives once, in :func:`cyclic_formula`, written against an array name
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
-from typing import Any, Callable, Literal, NamedTuple, Union
+from collections.abc import Callable
+from typing import Any, Literal, NamedTuple, Union
 
 import numpy as np
 
 from ._checks import as_iterations, check_int, check_number
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction
 
-__all__ = ["MODES", "SCALE_MODES", "CyclicPolicy", "cyclic_lr", "cyclic_formula", "StepSizeRange", "step_size_range"]
+__all__ = [
+    "MODES",
+    "SCALE_MODES",
+    "CyclicPolicy",
+    "cyclic_lr",
+    "cyclic_formula",
+    "policy_function",
+    "StepSizeRange",
+    "step_size_range",
+]
 
 Mode = Literal["triangular", "triangular2", "exp_range"]
 ScaleMode = Literal["cycle", "iterations"]
@@ -57,7 +68,9 @@ def cyclic_formula(
     period = step_size + step_size_down
     cycle = xp.floor(1.0 + iterations / period)
     position = iterations - (cycle - 1.0) * period
-    triangle = xp.where(position <= step_size, position / step_size, (period - position) / step_size_down)
+    triangle = xp.where(
+        position <= step_size, position / step_size, (period - position) / step_size_down
+    )
     triangle = xp.clip(triangle, 0.0, 1.0)
     x = cycle if scale_mode == "cycle" else iterations
     if isinstance(scale_fn, ScaleFunction):
@@ -116,7 +129,8 @@ class CyclicPolicy:
         max_lr = check_number("max_lr", self.max_lr, low=0.0)
         if max_lr < self.base_lr:
             raise ValueError(
-                f"`max_lr` must be >= `base_lr` ({self.base_lr!r}). Received: max_lr={self.max_lr!r}"
+                f"`max_lr` must be >= `base_lr` ({self.base_lr!r}). Received: "
+                f"max_lr={self.max_lr!r}"
             )
         set_("max_lr", max_lr)
         set_("step_size", check_number("step_size", self.step_size, low=0.0))
@@ -126,22 +140,30 @@ class CyclicPolicy:
         if self.mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}. Received: mode={self.mode!r}")
         if self.scale_mode is not None and self.scale_mode not in SCALE_MODES:
-            raise ValueError(f"`scale_mode` must be None or one of {SCALE_MODES}. Received: scale_mode={self.scale_mode!r}")
+            raise ValueError(
+                f"`scale_mode` must be None or one of {SCALE_MODES}. Received: "
+                f"scale_mode={self.scale_mode!r}"
+            )
         if self.scale_fn is None:
             own = _MODE_SCALE_MODE[self.mode]
             if self.scale_mode is not None and self.scale_mode != own:
                 raise ValueError(
-                    f"`scale_mode` must be None or {own!r} for mode={self.mode!r} (the mode fixes it; "
-                    f"pass a `scale_fn` to scale on something else). Received: scale_mode={self.scale_mode!r}"
+                    f"`scale_mode` must be None or {own!r} for mode={self.mode!r} (the mode fixes "
+                    "it; "
+                    "pass a `scale_fn` to scale on something else). Received: "
+                    f"scale_mode={self.scale_mode!r}"
                 )
             if self.gamma != 1.0 and self.mode != "exp_range":
                 raise ValueError(
-                    f"`gamma` only applies to mode='exp_range' and must stay 1.0 for mode={self.mode!r}. "
+                    "`gamma` only applies to mode='exp_range' and must stay 1.0 for "
+                    f"mode={self.mode!r}. "
                     f"Received: gamma={self.gamma!r}"
                 )
         else:
             if not callable(self.scale_fn):
-                raise TypeError(f"`scale_fn` must be callable or None. Received: scale_fn={self.scale_fn!r}")
+                raise TypeError(
+                    f"`scale_fn` must be callable or None. Received: scale_fn={self.scale_fn!r}"
+                )
             if self.mode != "triangular":
                 raise ValueError(
                     f"`mode` and `scale_fn` both choose the amplitude scaling: pass one of them. "
@@ -149,7 +171,8 @@ class CyclicPolicy:
                 )
             if self.gamma != 1.0:
                 raise ValueError(
-                    f"`gamma` only applies to mode='exp_range'; a custom `scale_fn` carries its own "
+                    "`gamma` only applies to mode='exp_range'; a custom `scale_fn` carries its "
+                    "own "
                     f"parameters. Received: gamma={self.gamma!r}"
                 )
             self._probe_scale_fn()
@@ -181,7 +204,7 @@ class CyclicPolicy:
         """Iterations in one full cycle."""
         return self.step_size + self.resolved_step_size_down
 
-    def replace(self, **changes: Any) -> "CyclicPolicy":
+    def replace(self, **changes: Any) -> CyclicPolicy:
         """A copy with some arguments changed, validated again."""
         return dataclasses.replace(self, **changes)
 
@@ -225,7 +248,8 @@ class CyclicPolicy:
         except Exception as err:
             kind = TypeError if isinstance(err, TypeError) else ValueError
             raise kind(
-                f"`scale_fn` raised {err!r} when called on an array of {name}; it must accept a numpy "
+                f"`scale_fn` raised {err!r} when called on an array of {name}; it must accept a "
+                "numpy "
                 f"array and return values in [0, 1]. Received: scale_fn={fn!r}"
             ) from err
         try:
@@ -240,7 +264,8 @@ class CyclicPolicy:
             i = np.flatnonzero(bad.ravel())[0]
             raise ValueError(
                 f"`scale_fn` must return finite values in [0, 1]; at {name[:-1]} "
-                f"{np.ravel(np.broadcast_to(x, values.shape))[i]:g} it returned {float(values.ravel()[i])!r}. "
+                f"{np.ravel(np.broadcast_to(x, values.shape))[i]:g} it returned "
+                f"{float(values.ravel()[i])!r}. "
                 f"Received: scale_fn={fn!r}"
             )
         return values
@@ -254,17 +279,25 @@ class CyclicPolicy:
         self._checked_scale_fn(probe)
 
 
-def cyclic_lr(
-    iterations: ArrayLike,
-    base_lr: float = 0.001,
-    max_lr: float = 0.006,
-    step_size: float = 2000,
-    mode: Mode | str = "triangular",
-    gamma: float = 1.0,
-    scale_fn: ScaleFn | None = None,
-    scale_mode: ScaleMode | str | None = None,
-    step_size_down: float | None = None,
-) -> Any:
+def policy_function(policy_class: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give ``fn(iterations, *arguments, **keywords)``, which evaluates ``policy_class`` at
+    ``iterations``, the policy's own signature (for ``help`` and editors): the dataclass is the
+    one home of the arguments, their defaults and their checks."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        first = inspect.Parameter(
+            "iterations", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="ArrayLike"
+        )
+        fn.__signature__ = inspect.Signature(
+            [first, *inspect.signature(policy_class).parameters.values()]
+        )  # type: ignore[attr-defined]
+        return fn
+
+    return decorate
+
+
+@policy_function(CyclicPolicy)
+def cyclic_lr(iterations: ArrayLike, *arguments: Any, **keywords: Any) -> Any:
     """Cyclical learning rate at ``iterations`` (Smith 2017, arXiv:1506.01186).
 
     ``iterations`` counts training batches from 0; a scalar gives a float, an array gives an
@@ -287,17 +320,7 @@ def cyclic_lr(
         >>> cyclic_lr(np.array([0, 1000, 2000, 6000, 10000]), mode="triangular2").round(6)
         array([0.001  , 0.0035 , 0.006  , 0.0035 , 0.00225])
     """
-    policy = CyclicPolicy(
-        base_lr=base_lr,
-        max_lr=max_lr,
-        step_size=step_size,
-        mode=mode,
-        gamma=gamma,
-        scale_fn=scale_fn,
-        scale_mode=scale_mode,
-        step_size_down=step_size_down,
-    )
-    return policy(iterations)
+    return CyclicPolicy(*arguments, **keywords)(iterations)
 
 
 class StepSizeRange(NamedTuple):
@@ -308,7 +331,9 @@ class StepSizeRange(NamedTuple):
     high: int
 
 
-def step_size_range(train_examples: int, batch_size: int, epochs: tuple[float, float] = (2, 10)) -> StepSizeRange:
+def step_size_range(
+    train_examples: int, batch_size: int, epochs: tuple[float, float] = (2, 10)
+) -> StepSizeRange:
     """Iterations per epoch and the ``step_size`` range the paper recommends.
 
     "stepsize equal to 2 - 10 times the number of iterations in an epoch" (Smith 2017, §3.3).
@@ -323,6 +348,8 @@ def step_size_range(train_examples: int, batch_size: int, epochs: tuple[float, f
     check_int("batch_size", batch_size, low=1)
     low, high = epochs
     if not (0 < low <= high):
-        raise ValueError(f"`epochs` must be (low, high) with 0 < low <= high. Received: epochs={epochs!r}")
+        raise ValueError(
+            f"`epochs` must be (low, high) with 0 < low <= high. Received: epochs={epochs!r}"
+        )
     per_epoch = math.ceil(train_examples / batch_size)
     return StepSizeRange(per_epoch, max(1, round(low * per_epoch)), max(1, round(high * per_epoch)))

@@ -27,11 +27,15 @@ class ScaleFunction:
     def __call__(self, x: Any, xp: Any = np) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def formula(self, on: str) -> str:  # pragma: no cover - abstract
+        """This scale as text, evaluated on ``on`` (``"cycle"`` or ``"i"``), with its numbers."""
+        raise NotImplementedError
+
     def get_config(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "ScaleFunction":
+    def from_config(cls, config: dict[str, Any]) -> ScaleFunction:
         return cls(**config)
 
 
@@ -42,6 +46,9 @@ class ConstantScale(ScaleFunction):
     def __call__(self, x: Any, xp: Any = np) -> Any:
         return xp.ones_like(x)
 
+    def formula(self, on: str) -> str:
+        return "1"
+
 
 @dataclasses.dataclass(frozen=True)
 class HalvingScale(ScaleFunction):
@@ -49,6 +56,9 @@ class HalvingScale(ScaleFunction):
 
     def __call__(self, x: Any, xp: Any = np) -> Any:
         return xp.power(2.0, 1.0 - x)
+
+    def formula(self, on: str) -> str:
+        return f"1 / 2**({on} - 1)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +81,9 @@ class ExpScale(ScaleFunction):
     def __call__(self, x: Any, xp: Any = np) -> Any:
         return xp.exp(x * math.log(self.gamma))
 
+    def formula(self, on: str) -> str:
+        return f"{self.gamma:.6g}**{on}"
+
 
 @dataclasses.dataclass(frozen=True)
 class SineScale(ScaleFunction):
@@ -83,3 +96,6 @@ class SineScale(ScaleFunction):
         # sin(x*pi/2) has period 4 in x: reducing first keeps float32 exact at large cycle
         # numbers. Clipped because sin(2*pi*k) is not exactly 0 in floating point.
         return xp.clip(0.5 * (1.0 + xp.sin(xp.mod(x, 4.0) * (math.pi / 2.0))), 0.0, 1.0)
+
+    def formula(self, on: str) -> str:
+        return f"0.5*(1 + sin({on}*pi/2))"

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,8 @@ class Join(Schedule):
             )
         if any(b <= a for a, b in zip((0, *boundaries), boundaries)):
             raise ValueError(
-                f"`boundaries` must be > 0 and strictly increasing. Received: boundaries={list(boundaries)!r}"
+                "`boundaries` must be > 0 and strictly increasing. Received: "
+                f"boundaries={list(boundaries)!r}"
             )
         object.__setattr__(self, "schedules", schedules)
         object.__setattr__(self, "boundaries", boundaries)

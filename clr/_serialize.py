@@ -10,7 +10,8 @@ serializer.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["to_config", "from_config"]
 
@@ -21,7 +22,20 @@ def _registry() -> dict[str, type]:
     from ._scales import ConstantScale, ExpScale, HalvingScale, SineScale
     from ._schedules import Constant, Exponential, Join, Linear
 
-    classes = (CyclicPolicy, OneCyclePolicy, OneCycleMomentumPolicy, CyclicMomentumPolicy, ConstantScale, HalvingScale, ExpScale, SineScale, Constant, Exponential, Linear, Join)
+    classes = (
+        CyclicPolicy,
+        OneCyclePolicy,
+        OneCycleMomentumPolicy,
+        CyclicMomentumPolicy,
+        ConstantScale,
+        HalvingScale,
+        ExpScale,
+        SineScale,
+        Constant,
+        Exponential,
+        Linear,
+        Join,
+    )
     return {cls.__name__: cls for cls in classes}
 
 
@@ -32,7 +46,9 @@ def to_config(obj: Any, fallback: Callable[[Any], Any] | None = None) -> Any:
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if dataclasses.is_dataclass(obj) and type(obj).__name__ in _registry():
-        fields = {f.name: to_config(getattr(obj, f.name), fallback) for f in dataclasses.fields(obj)}
+        fields = {
+            f.name: to_config(getattr(obj, f.name), fallback) for f in dataclasses.fields(obj)
+        }
         return {"class_name": type(obj).__name__, "module": "clr", "config": fields}
     if fallback is not None:
         return fallback(obj)

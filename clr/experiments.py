@@ -1,4 +1,4 @@
-"""``python -m clr.experiments``: the CIFAR-10 comparison's command line (see ``clr.cifar10.cli``)."""
+"""``python -m clr.experiments``: the CIFAR-10 comparison's command line (``clr.cifar10.cli``)."""
 
 import sys
 

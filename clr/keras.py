@@ -6,7 +6,8 @@ Which one to use:
   the optimizer step on any backend, costs nothing measurable, works with
   ``steps_per_execution > 1`` and XLA, and its position is ``optimizer.iterations``, so a
   model saved to ``.keras`` and loaded again continues the cycle where it stopped.
-* :class:`CyclicLR` (a ``Callback``, the seed's API) when you want to change the cycle while
+* :class:`CyclicLR` (a ``Callback``, the original callback's API) when you want to change the
+  cycle while
   training (``reset`` with new bounds, as the paper's three-phase triangular2 run does) or a
   per-iteration ``history`` of lr and logged metrics. It sets the optimizer's rate before
   every batch, so the optimizer must be built with a float learning rate.
@@ -18,26 +19,29 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
 import warnings
 from typing import Any
 
 import keras
 from keras import ops
 
-from ._checks import check_int, check_number
+from ._checks import check_number
 from ._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCyclePolicy
-from ._policies import CyclicPolicy, ScaleFn
-from ._serialize import from_config, to_config
-from ._range_test import RangeTestResult
+from ._policies import CyclicPolicy
 from ._scales import ConstantScale, ExpScale, HalvingScale, SineScale
+from ._serialize import from_config, to_config
 
 __all__ = [
     "CyclicalLearningRate",
     "OneCycle",
     "OneCycleMomentum",
     "CyclicalMomentum",
-    "PolicySchedule", "CyclicLR", "SGD", "Adam", "learning_rate_schedule", "lr_range_test"]
+    "PolicySchedule",
+    "CyclicLR",
+    "SGD",
+    "Adam",
+    "learning_rate_schedule",
+]
 
 # The built-in scale functions serialize by name inside a saved model's optimizer config.
 for _cls in (ConstantScale, HalvingScale, ExpScale, SineScale):
@@ -67,7 +71,9 @@ class _PolicyKerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         super().__init_subclass__(**kwargs)
         # help() and inspect show the policy's own arguments, plus Keras' `name`.
         parameters = list(inspect.signature(cls.policy_class).parameters.values())
-        name = inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None")
+        name = inspect.Parameter(
+            "name", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None"
+        )
         cls.__signature__ = inspect.Signature([*parameters, name])
 
     def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
@@ -161,8 +167,9 @@ class PolicySchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     Examples:
         >>> import clr
-        >>> phases = clr.Join((clr.CyclicPolicy(0.001, 0.005, 2000, mode="triangular2"),
-        ...                    clr.CyclicPolicy(0.0001, 0.0005, 1000, mode="triangular2")), (16_000,))
+        >>> first = clr.CyclicPolicy(0.001, 0.005, 2000, mode="triangular2")
+        >>> second = clr.CyclicPolicy(0.0001, 0.0005, 1000, mode="triangular2")
+        >>> phases = clr.Join((first, second), (16_000,))
         >>> optimizer = keras.optimizers.SGD(learning_rate=PolicySchedule(phases), momentum=0.9)
     """
 
@@ -170,7 +177,8 @@ class PolicySchedule(keras.optimizers.schedules.LearningRateSchedule):
         super().__init__()
         if not callable(getattr(policy, "formula", None)):
             raise TypeError(
-                "`policy` must be a clr policy or schedule (an object with a `formula(iterations, xp)` "
+                "`policy` must be a clr policy or schedule (an object with a `formula(iterations, "
+                "xp)` "
                 f"method, such as clr.CyclicPolicy or clr.Join). Received: policy={policy!r}"
             )
         self.policy = policy
@@ -180,16 +188,19 @@ class PolicySchedule(keras.optimizers.schedules.LearningRateSchedule):
         return self.policy.formula(ops.cast(step, "float32"), ops)
 
     def get_config(self) -> dict[str, Any]:
-        return {"policy": to_config(self.policy, keras.saving.serialize_keras_object), "name": self.name}
+        return {
+            "policy": to_config(self.policy, keras.saving.serialize_keras_object),
+            "name": self.name,
+        }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "PolicySchedule":
+    def from_config(cls, config: dict[str, Any]) -> PolicySchedule:
         policy = from_config(config["policy"], keras.saving.deserialize_keras_object)
         return cls(policy, name=config.get("name", "PolicySchedule"))
 
 
 class CyclicLR(keras.callbacks.Callback):
-    """The seed's Keras ``CyclicLR`` callback (bckenstler/CLR), for Keras 3.
+    """The original Keras ``CyclicLR`` callback (bckenstler/CLR), for Keras 3.
 
     Sets the optimizer's learning rate before every training batch: batch *i* trains with
     ``cyclic_lr(i)``, and ``base_lr`` overrides the rate the optimizer was built with.
@@ -216,34 +227,15 @@ class CyclicLR(keras.callbacks.Callback):
             callback once per execution, so each rate is held for several steps.
     """
 
-    def __init__(
-        self,
-        base_lr: float = 0.001,
-        max_lr: float = 0.006,
-        step_size: float = 2000.0,
-        mode: str = "triangular",
-        gamma: float = 1.0,
-        scale_fn: ScaleFn | None = None,
-        scale_mode: str | None = None,
-        step_size_down: float | None = None,
-    ) -> None:
+    def __init__(self, *arguments: Any, **keywords: Any) -> None:
         super().__init__()
-        self.policy = CyclicPolicy(
-            base_lr=base_lr,
-            max_lr=max_lr,
-            step_size=step_size,
-            mode=mode,
-            gamma=gamma,
-            scale_fn=scale_fn,
-            scale_mode=scale_mode,
-            step_size_down=step_size_down,
-        )
+        self.policy = CyclicPolicy(*arguments, **keywords)
         self.clr_iterations = 0
         self.trn_iterations = 0
         self.history: dict[str, list[float]] = {}
         self._steps_per_batch = 1
 
-    # The seed exposes these as attributes; here they read from the (validated) policy.
+    # The original callback exposes these as attributes; here they read from the (validated) policy.
     base_lr = property(lambda self: self.policy.base_lr)
     max_lr = property(lambda self: self.policy.max_lr)
     step_size = property(lambda self: self.policy.step_size)
@@ -268,10 +260,10 @@ class CyclicLR(keras.callbacks.Callback):
         self.policy = self.policy.replace(**{k: v for k, v in changes.items() if v is not None})
         self.clr_iterations = 0
 
-    _reset = reset  # the seed's name
+    _reset = reset  # the original callback's name
 
     def get_state(self) -> dict[str, Any]:
-        """Counters and bounds, to continue the schedule in a new callback with :meth:`set_state`."""
+        """Counters and bounds, to continue the schedule in a new callback (:meth:`set_state`)."""
         return {
             "clr_iterations": self.clr_iterations,
             "trn_iterations": self.trn_iterations,
@@ -295,7 +287,8 @@ class CyclicLR(keras.callbacks.Callback):
                 "CyclicLR sets the optimizer's learning rate every batch, so the optimizer must be "
                 "built with a float `learning_rate`; this one was built with "
                 f"{type(learning_rate_schedule(optimizer)).__name__}. To use a schedule "
-                "instead, pass clr.keras.CyclicalLearningRate(...) as the optimizer's learning_rate "
+                "instead, pass clr.keras.CyclicalLearningRate(...) as the optimizer's "
+                "learning_rate "
                 "and drop this callback."
             )
         steps = int(getattr(self.model, "steps_per_execution", 1) or 1)
@@ -303,7 +296,8 @@ class CyclicLR(keras.callbacks.Callback):
         if steps > 1:
             warnings.warn(
                 f"steps_per_execution={steps}: Keras calls callbacks once per {steps} steps, so "
-                f"CyclicLR holds each learning rate for {steps} steps. For a rate that changes every "
+                f"CyclicLR holds each learning rate for {steps} steps. For a rate that changes "
+                "every "
                 "step, use clr.keras.CyclicalLearningRate as the optimizer's learning_rate.",
                 UserWarning,
                 stacklevel=2,
@@ -354,21 +348,26 @@ class _ClrOptimizer:
         multipliers = dict(lr_multipliers or {})
         for key, value in multipliers.items():
             if not isinstance(key, str) or not key:
-                raise TypeError(f"`lr_multipliers` keys must be variable paths such as 'conv1/bias'. Received: {key!r}")
+                raise TypeError(
+                    "`lr_multipliers` keys must be variable paths such as 'conv1/bias'. Received: "
+                    f"{key!r}"
+                )
             multipliers[key] = check_number(f"lr_multipliers[{key!r}]", value, low=0.0)
         self.lr_multipliers = multipliers
         self._variable_multipliers: list[float] = []
 
     def _build_multipliers(self, variables: list[Any]) -> None:
-        """One multiplier per variable, by path (``layer/variable`` matches ``model/layer/variable``,
-        since a model's name prefixes its paths before saving and not after loading)."""
+        """One multiplier per variable, by path: ``layer/variable`` matches
+        ``model/layer/variable``, since a model's name prefixes its paths before saving and not
+        after loading."""
         paths = [v.path for v in variables]
         factors = [1.0] * len(variables)
         for key, factor in self.lr_multipliers.items():
             hits = [i for i, p in enumerate(paths) if p == key or p.endswith("/" + key)]
             if len(hits) != 1:
                 raise ValueError(
-                    f"`lr_multipliers` key {key!r} must name exactly one trainable variable; it matches "
+                    f"`lr_multipliers` key {key!r} must name exactly one trainable variable; it "
+                    "matches "
                     f"{len(hits)}. Variables: {paths}"
                 )
             factors[hits[0]] = factor
@@ -380,7 +379,9 @@ class _ClrOptimizer:
         factor = self._variable_multipliers[self._get_variable_index(variable)]
         return learning_rate if factor == 1.0 else learning_rate * factor
 
-    _scheduled: dict[str, str] = {}  # hyper-parameter -> the attribute holding its float or schedule
+    _scheduled: dict[
+        str, str
+    ] = {}  # hyper-parameter -> the attribute holding its float or schedule
     _step_values: dict[str, Any] | None = None
 
     def apply(self, grads: Any, trainable_variables: Any = None) -> Any:
@@ -413,11 +414,15 @@ class _ClrOptimizer:
         return config
 
 
-def _deserialize_hyperparameters(config: dict[str, Any], names: tuple[str, ...], custom_objects: Any) -> dict[str, Any]:
+def _deserialize_hyperparameters(
+    config: dict[str, Any], names: tuple[str, ...], custom_objects: Any
+) -> dict[str, Any]:
     config = dict(config)
     for name in names:
         if isinstance(config.get(name), dict):
-            config[name] = keras.optimizers.schedules.deserialize(config[name], custom_objects=custom_objects)
+            config[name] = keras.optimizers.schedules.deserialize(
+                config[name], custom_objects=custom_objects
+            )
     return config
 
 
@@ -455,8 +460,12 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
             learning_rate = PolicySchedule(learning_rate)
         momentum = _as_hyperparameter("momentum", momentum, high=1.0)
         # Keras wants a float; a schedule is kept beside it and used in update_step.
-        super().__init__(learning_rate=learning_rate, momentum=0.5 if not isinstance(momentum, float) else momentum,
-                         nesterov=nesterov, **kwargs)  # fmt: skip
+        super().__init__(
+            learning_rate=learning_rate,
+            momentum=0.5 if not isinstance(momentum, float) else momentum,
+            nesterov=nesterov,
+            **kwargs,
+        )
         self.momentum = momentum
         self._init_multipliers(lr_multipliers)
 
@@ -469,16 +478,23 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
         self._build_multipliers(variables)
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
-        learning_rate = ops.cast(self._scaled_learning_rate(learning_rate, variable), variable.dtype)
+        learning_rate = ops.cast(
+            self._scaled_learning_rate(learning_rate, variable), variable.dtype
+        )
         gradient = ops.cast(gradient, variable.dtype)
         if isinstance(self.momentum, float) and self.momentum == 0:
             self.assign_sub(variable, ops.multiply(gradient, learning_rate))
             return
         momentum = self._value("momentum", self.momentum, variable.dtype)
         m = self.momentums[self._get_variable_index(variable)]
-        self.assign(m, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate)))
+        self.assign(
+            m, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate))
+        )
         if self.nesterov:
-            self.assign_add(variable, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate)))
+            self.assign_add(
+                variable,
+                ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate)),
+            )
         else:
             self.assign_add(variable, m)
 
@@ -486,8 +502,10 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
         return self._config_with(super().get_config(), momentum=self.momentum)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> "SGD":
-        return super().from_config(_deserialize_hyperparameters(config, ("momentum",), custom_objects), custom_objects)
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> SGD:
+        return super().from_config(
+            _deserialize_hyperparameters(config, ("momentum",), custom_objects), custom_objects
+        )
 
 
 @keras.saving.register_keras_serializable(package="clr")
@@ -519,7 +537,11 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
         if callable(getattr(learning_rate, "formula", None)):
             learning_rate = PolicySchedule(learning_rate)
         beta_1 = _as_hyperparameter("beta_1", beta_1, high=1.0)
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1 if isinstance(beta_1, float) else 0.9, **kwargs)
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1 if isinstance(beta_1, float) else 0.9,
+            **kwargs,
+        )
         self._beta_1 = beta_1  # Keras' own self.beta_1 is swapped for the value during a step
         self._init_multipliers(lr_multipliers)
 
@@ -545,154 +567,13 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
         return self._config_with(super().get_config(), beta_1=self._beta_1)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> "Adam":
-        return super().from_config(_deserialize_hyperparameters(config, ("beta_1",), custom_objects), custom_objects)
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Adam:
+        return super().from_config(
+            _deserialize_hyperparameters(config, ("beta_1",), custom_objects), custom_objects
+        )
 
 
-def lr_range_test(
-    model: keras.Model,
-    x: Any,
-    y: Any = None,
-    *,
-    min_lr: float,
-    max_lr: float,
-    iterations: int | None = None,
-    epochs: float | None = None,
-    sweep: str = "linear",
-    batch_size: int = 32,
-    validation_data: tuple[Any, Any] | None = None,
-    eval_every: int | None = None,
-    smoothing: float = 0.98,
-    stop_factor: float | None = 4.0,
-    seed: int = 0,
-    verbose: int = 1,
-) -> RangeTestResult:
-    """Smith's LR range test: train one batch per rate while the rate rises from ``min_lr`` to
-    ``max_lr``, recording the true loss of every batch; then put the model back.
-
-    The paper's CIFAR-10 test is a ``"linear"`` sweep over 8 epochs with accuracy on held-out
-    data (``validation_data``, every ``eval_every`` iterations); ``"exp"`` spaces the rates
-    geometrically, as fastai does. Each batch's loss comes from ``train_on_batch`` (Keras'
-    batch-end logs hold a running mean since the epoch began, which shifts the curve right).
-    The sweep stops early when the smoothed loss exceeds ``stop_factor`` times its best or is
-    not finite, and the result says so.
-
-    Afterwards the model's weights and the optimizer's variables (its step count, momentum,
-    learning rate) are exactly what they were before, also when the sweep stopped early or was
-    interrupted by an exception or KeyboardInterrupt. An optimizer not yet built is built first,
-    so its fresh state is what comes back.
-
-    Args:
-        model: a compiled model whose optimizer has a float learning rate.
-        x, y: training inputs and targets (arrays); batches are drawn in a seeded order.
-        min_lr, max_lr: the swept range, ``0 < min_lr < max_lr``.
-        iterations, epochs: the length of the sweep; give one (``epochs`` counts passes over
-            ``x``). At least 10 iterations.
-        sweep: ``"linear"`` or ``"exp"``.
-        validation_data: ``(x_val, y_val)`` evaluated every ``eval_every`` iterations (default:
-            about 40 evaluations over the sweep).
-        smoothing: beta of the debiased moving average of the loss, in [0, 1).
-        stop_factor: stop when the smoothed loss exceeds this times its best; None never stops.
-
-    Returns:
-        A :class:`clr.RangeTestResult`: ``.suggest()``, ``.plot()``, ``.save(path)``.
-    """
-    import numpy as np
-
-    min_lr = check_number("min_lr", min_lr, low=0.0)
-    max_lr = check_number("max_lr", max_lr, low=0.0)
-    if max_lr <= min_lr:
-        raise ValueError(f"`max_lr` must be > `min_lr` ({min_lr!r}). Received: max_lr={max_lr!r}")
-    if sweep not in ("linear", "exp"):
-        raise ValueError(f"`sweep` must be 'linear' or 'exp'. Received: sweep={sweep!r}")
-    if (iterations is None) == (epochs is None):
-        raise ValueError(f"Give exactly one of `iterations` and `epochs`. Received: iterations={iterations!r}, epochs={epochs!r}")
-    n = len(x)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= n:
-        raise ValueError(f"`batch_size` must be an integer in [1, {n}] (the number of examples). Received: batch_size={batch_size!r}")
-    per_epoch = math.ceil(n / batch_size)
-    if epochs is not None:
-        epochs = check_number("epochs", epochs, low=0.0)
-        iterations = round(epochs * per_epoch)
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 10:
-        raise ValueError(f"The sweep needs at least 10 iterations to show anything. Received: iterations={iterations!r}")
-    if not (isinstance(smoothing, (int, float)) and 0 <= smoothing < 1):
-        raise ValueError(f"`smoothing` must be in [0, 1). Received: smoothing={smoothing!r}")
-    if stop_factor is not None:
-        stop_factor = check_number("stop_factor", stop_factor, low=1.0)
-    if eval_every is None:
-        eval_every = max(1, iterations // 40)
-    elif isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
-        raise ValueError(f"`eval_every` must be an integer >= 1. Received: eval_every={eval_every!r}")
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        raise ValueError("`model` must be compiled (with an optimizer and a loss) before the range test.")
-    if learning_rate_schedule(optimizer) is not None:
-        raise TypeError("lr_range_test sets the optimizer's learning rate each batch: compile the model with a float `learning_rate`, not a schedule.")
-
-    if not optimizer.built:
-        optimizer.build(model.trainable_variables)
-    weights = [np.array(v) for v in model.weights]
-    optimizer_state = [np.array(v) for v in optimizer.variables]
-
-    t = np.arange(iterations) / max(iterations - 1, 1)
-    lrs = min_lr + (max_lr - min_lr) * t if sweep == "linear" else min_lr * (max_lr / min_lr) ** t
-    order = np.random.default_rng(seed).permutation(n)
-    losses, accuracies, smooth = [], [], []
-    val_it, val_loss, val_acc = [], [], []
-    avg, best, stop_reason = 0.0, math.inf, None
-    progress = keras.utils.Progbar(iterations, verbose=verbose, stateful_metrics=["lr", "smoothed_loss"])
-    try:
-        for i, lr in enumerate(lrs):
-            start = (i % per_epoch) * batch_size
-            if i % per_epoch == 0 and i:
-                order = np.random.default_rng([seed, i // per_epoch]).permutation(n)
-            idx = order[start : start + batch_size]
-            optimizer.learning_rate = float(lr)
-            logs = model.train_on_batch(x[idx], None if y is None else y[idx], return_dict=True)
-            loss = float(logs["loss"])
-            losses.append(loss)
-            acc_key = next((k for k in logs if "acc" in k), None)
-            if acc_key is not None:
-                accuracies.append(float(logs[acc_key]))
-            avg = smoothing * avg + (1 - smoothing) * loss
-            smoothed = avg / (1 - smoothing ** (i + 1))
-            smooth.append(smoothed)
-            if validation_data is not None and (i % eval_every == 0 or i == iterations - 1):
-                result = model.evaluate(*validation_data, batch_size=max(batch_size, 256), verbose=0, return_dict=True)
-                val_it.append(i)
-                val_loss.append(float(result["loss"]))
-                key = next((k for k in result if "acc" in k), None)
-                if key is not None:
-                    val_acc.append(float(result[key]))
-            progress.update(i + 1, [("lr", float(lr)), ("smoothed_loss", smoothed)])
-            if not math.isfinite(smoothed):
-                stop_reason = f"the loss became {loss} at iteration {i}"
-                break
-            best = min(best, smoothed)
-            if stop_factor is not None and smoothed > stop_factor * best:
-                stop_reason = f"the smoothed loss {smoothed:.3g} passed {stop_factor:g} x its best {best:.3g} at iteration {i}"
-                break
-    finally:
-        # Put everything back, whatever happened above (divergence, an exception, Ctrl-C).
-        for variable, value in zip(model.weights, weights):
-            variable.assign(value)
-        for variable, value in zip(optimizer.variables, optimizer_state):
-            variable.assign(value)
-        model.stop_training = False
-    done = len(losses)
-    return RangeTestResult(
-        lr=lrs[:done],
-        loss=np.array(losses),
-        smoothed_loss=np.array(smooth),
-        accuracy=np.array(accuracies) if accuracies else None,
-        val_iterations=np.array(val_it, dtype=int),
-        val_loss=np.array(val_loss),
-        val_accuracy=np.array(val_acc) if val_acc else None,
-        sweep=sweep,
-        min_lr=min_lr,
-        max_lr=max_lr,
-        planned_iterations=iterations,
-        stopped_early=stop_reason is not None,
-        stop_reason=stop_reason,
-    )
+# help(CyclicLR) and editors show the policy's arguments: CyclicPolicy is their one home.
+CyclicLR.__signature__ = inspect.Signature(
+    list(inspect.signature(CyclicPolicy).parameters.values())
+)  # type: ignore[attr-defined]

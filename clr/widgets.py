@@ -22,6 +22,11 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._describe import fmt as _fmt
+from ._describe import policy_code, policy_formula
+from ._policies import MODES, CyclicPolicy
+from ._scales import ExpScale, SineScale
+
 
 def _import_ipympl_keeping_the_backend():
     """ipympl's ``__init__`` calls ``matplotlib.use("module://ipympl.backend_nbagg")`` when
@@ -38,10 +43,7 @@ def _import_ipympl_keeping_the_backend():
 
 Canvas, FigureManager = _import_ipympl_keeping_the_backend()
 
-from ._policies import MODES, CyclicPolicy
-from ._scales import ExpScale, SineScale
-
-__all__ = ["PolicyExplorer", "policy_explorer", "BoundsPicker", "policy_code", "policy_formula", "CUSTOM_MODES"]
+__all__ = ["PolicyExplorer", "policy_explorer", "BoundsPicker", "CUSTOM_MODES"]
 
 # Custom scale functions offered next to the built-in modes: label -> (value, default gamma).
 SEED_ITERATION_GAMMA = 5**-1e-4  # the seed's 1/5**(x*1e-4) is gamma**x with this gamma
@@ -51,7 +53,9 @@ CUSTOM_MODES = {
 }
 _GAMMA_MODES = {"exp_range": 0.99994, "exp_iterations": round(SEED_ITERATION_GAMMA, 6)}
 # Voila's page styles <pre> as prose: say what a code block needs.
-_PRE = "white-space:pre; font-family:monospace; overflow-x:auto; line-height:1.35; margin:2px 0 8px;"
+_PRE = (
+    "white-space:pre; font-family:monospace; overflow-x:auto; line-height:1.35; margin:2px 0 8px;"
+)
 _COLOURS = {"triangular": "tab:blue", "triangular2": "tab:orange", "exp_range": "tab:green"}
 
 
@@ -60,69 +64,31 @@ def _round_sig(x: float, digits: int = 4) -> float:
     return float(f"{x:.{digits}g}") if x > 0 else x
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
-
-
-def policy_code(policy: CyclicPolicy, api: str = "CyclicLR") -> str:
-    """The Python call that builds ``policy`` with ``api`` (``CyclicLR``, ``CyclicalLearningRate``
-    or ``clr.cyclic_lr``), naming only arguments that differ from the defaults."""
-    args = [f"base_lr={_fmt(policy.base_lr)}", f"max_lr={_fmt(policy.max_lr)}", f"step_size={_fmt(policy.step_size)}"]
-    if policy.scale_fn is not None:
-        args.append(f"scale_fn=clr.{policy.scale_fn!r}")
-        if policy.resolved_scale_mode != "cycle":
-            args.append(f"scale_mode={policy.resolved_scale_mode!r}")
-    elif policy.mode != "triangular":
-        args.append(f"mode={policy.mode!r}")
-    if policy.mode == "exp_range":
-        args.append(f"gamma={_fmt(policy.gamma)}")
-    if policy.step_size_down is not None:
-        args.append(f"step_size_down={_fmt(policy.step_size_down)}")
-    return f"{api}({', '.join(args)})"
-
-
-def policy_formula(policy: CyclicPolicy) -> str:
-    """The policy's formula with its numbers filled in (plain text, one line per step)."""
-    up, down = policy.step_size, policy.resolved_step_size_down
-    cycle = f"cycle = floor(1 + i / {_fmt(up + down)})"
-    if up == down:
-        tri = f"triangle = max(0, 1 - |i / {_fmt(up)} - 2*cycle + 1|)"
-    else:
-        tri = (
-            f"p = i - (cycle - 1)*{_fmt(up + down)};  triangle = p / {_fmt(up)} if p <= {_fmt(up)} "
-            f"else ({_fmt(up + down)} - p) / {_fmt(down)}"
-        )
-    fn, on = policy.resolved_scale_fn, ("cycle" if policy.resolved_scale_mode == "cycle" else "i")
-    if isinstance(fn, SineScale):
-        scale = f"0.5*(1 + sin({on}*pi/2))"
-    elif isinstance(fn, ExpScale):
-        scale = f"{_fmt(fn.gamma)}**{on}"
-    elif policy.mode == "triangular2" and policy.scale_fn is None:
-        scale = "1 / 2**(cycle - 1)"
-    else:
-        scale = "1"
-    amplitude = f"({_fmt(policy.max_lr)} - {_fmt(policy.base_lr)})"
-    return f"{cycle}\n{tri}\nlr(i) = {_fmt(policy.base_lr)} + {amplitude} * triangle * {scale}"
-
-
 def _live_figure(figsize: tuple[float, float]) -> Figure:
     """A matplotlib figure on its own ipympl canvas widget (pyplot's backend untouched)."""
     figure = Figure(figsize=figsize, dpi=90, layout="constrained")
     canvas = Canvas(figure)
     FigureManager(canvas, 0)
-    canvas.header_visible = canvas.footer_visible = canvas.toolbar_visible = canvas.resizable = False
+    canvas.header_visible = canvas.footer_visible = canvas.toolbar_visible = canvas.resizable = (
+        False
+    )
     canvas.add_class("clr-figure")
     return figure
 
 
-def _live_and_static(widget: W.Widget, figure: Figure, texts: tuple[W.HTML, ...], plain: str, **kwargs: Any) -> dict:
+def _live_and_static(
+    widget: W.Widget, figure: Figure, texts: tuple[W.HTML, ...], plain: str, **kwargs: Any
+) -> dict:
     """The live widget for Jupyter and Voila, plus a static picture and the texts beside it
     for readers without a kernel (GitHub, nbviewer), who get the text/html."""
     bundle = dict(widget._repr_mimebundle_(**kwargs))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     png = base64.b64encode(buffer.getvalue()).decode("ascii")
-    bundle["text/html"] = f'<div><img src="data:image/png;base64,{png}" alt="figure"/>{"".join(t.value for t in texts)}</div>'
+    bundle["text/html"] = (
+        f'<div><img src="data:image/png;base64,{png}" '
+        f'alt="figure"/>{"".join(t.value for t in texts)}</div>'
+    )
     bundle["text/plain"] = plain
     return bundle
 
@@ -149,61 +115,187 @@ class PolicyExplorer:
     ) -> None:
         modes = [(m, m) for m in MODES] + list(CUSTOM_MODES.items())
         if mode not in dict(modes).values():
-            raise ValueError(f"`mode` must be one of {[v for _, v in modes]}. Received: mode={mode!r}")
+            raise ValueError(
+                f"`mode` must be one of {[v for _, v in modes]}. Received: mode={mode!r}"
+            )
         if gamma is None:
             gamma = _GAMMA_MODES.get(mode, 1.0)
         style = {"description_width": "90px"}
-        self.base_lr = W.FloatLogSlider(value=base_lr, base=10, min=-6, max=0, step=0.01, description="base_lr", readout_format=".4", continuous_update=False, style=style)
-        self.max_lr = W.FloatLogSlider(value=max_lr, base=10, min=-6, max=0, step=0.01, description="max_lr", readout_format=".4", continuous_update=False, style=style)
-        self.step_size = W.IntSlider(value=step_size, min=1, max=20_000, step=1, description="step_size", continuous_update=False, style=style)
-        self.gamma = W.FloatSlider(value=gamma, min=0.99, max=1.0, step=1e-6, description="gamma", readout_format=".6", continuous_update=False, style=style)
+        self.base_lr = W.FloatLogSlider(
+            value=base_lr,
+            base=10,
+            min=-6,
+            max=0,
+            step=0.01,
+            description="base_lr",
+            readout_format=".4",
+            continuous_update=False,
+            style=style,
+        )
+        self.max_lr = W.FloatLogSlider(
+            value=max_lr,
+            base=10,
+            min=-6,
+            max=0,
+            step=0.01,
+            description="max_lr",
+            readout_format=".4",
+            continuous_update=False,
+            style=style,
+        )
+        self.step_size = W.IntSlider(
+            value=step_size,
+            min=1,
+            max=20_000,
+            step=1,
+            description="step_size",
+            continuous_update=False,
+            style=style,
+        )
+        self.gamma = W.FloatSlider(
+            value=gamma,
+            min=0.99,
+            max=1.0,
+            step=1e-6,
+            description="gamma",
+            readout_format=".6",
+            continuous_update=False,
+            style=style,
+        )
         self.mode = W.Dropdown(options=modes, value=mode, description="mode", style=style)
-        self.iterations = W.IntSlider(value=iterations, min=100, max=100_000, step=100, description="iterations", continuous_update=False, style=style)
-        self.asymmetric = W.Checkbox(value=step_size_down is not None, description="asymmetric cycle (step_size_down)", indent=False)
-        self.step_size_down = W.IntSlider(value=step_size_down or step_size, min=1, max=20_000, description="step_size_down", continuous_update=False, style=style)
-        self.compare = W.Checkbox(value=compare, description="compare the three built-in policies", indent=False)
+        self.iterations = W.IntSlider(
+            value=iterations,
+            min=100,
+            max=100_000,
+            step=100,
+            description="iterations",
+            continuous_update=False,
+            style=style,
+        )
+        self.asymmetric = W.Checkbox(
+            value=step_size_down is not None,
+            description="asymmetric cycle (step_size_down)",
+            indent=False,
+        )
+        self.step_size_down = W.IntSlider(
+            value=step_size_down or step_size,
+            min=1,
+            max=20_000,
+            description="step_size_down",
+            continuous_update=False,
+            style=style,
+        )
+        self.compare = W.Checkbox(
+            value=compare, description="compare the three built-in policies", indent=False
+        )
         self.message = W.HTML()
         self.summary = W.HTML()
         self.formula = W.HTML()
         self.code = W.HTML()
-        for name in ("base_lr", "max_lr", "step_size", "gamma", "mode", "iterations", "asymmetric", "step_size_down", "compare", "message", "summary", "formula", "code"):
+        for name in (
+            "base_lr",
+            "max_lr",
+            "step_size",
+            "gamma",
+            "mode",
+            "iterations",
+            "asymmetric",
+            "step_size_down",
+            "compare",
+            "message",
+            "summary",
+            "formula",
+            "code",
+        ):
             getattr(self, name).add_class("clr-" + name.replace("_", "-"))
 
         self.figure, self._ax = self._build_figure()
         self.policy: CyclicPolicy | None = None
         self.lr: np.ndarray | None = None
         self._update()
-        for control in (self.base_lr, self.max_lr, self.step_size, self.gamma, self.mode, self.iterations, self.asymmetric, self.step_size_down, self.compare):
+        for control in (
+            self.base_lr,
+            self.max_lr,
+            self.step_size,
+            self.gamma,
+            self.mode,
+            self.iterations,
+            self.asymmetric,
+            self.step_size_down,
+            self.compare,
+        ):
             control.observe(self._on_change, names="value")
 
         controls = W.VBox(
-            [self.mode, self.base_lr, self.max_lr, self.step_size, self.gamma, self.iterations, self.asymmetric, self.step_size_down, self.compare, self.message],
+            [
+                self.mode,
+                self.base_lr,
+                self.max_lr,
+                self.step_size,
+                self.gamma,
+                self.iterations,
+                self.asymmetric,
+                self.step_size_down,
+                self.compare,
+                self.message,
+            ],
             layout=W.Layout(min_width="380px"),
         )
-        side = W.VBox([self.summary, self.formula, self.code], layout=W.Layout(min_width="300px", flex="1 1 420px"))
-        self.widget = W.HBox([controls, self.figure.canvas, side], layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
+        side = W.VBox(
+            [self.summary, self.formula, self.code],
+            layout=W.Layout(min_width="300px", flex="1 1 420px"),
+        )
+        self.widget = W.HBox(
+            [controls, self.figure.canvas, side],
+            layout=W.Layout(flex_flow="row wrap", align_items="flex-start"),
+        )
         self.widget.add_class("clr-policy-explorer")
 
     # -- display -------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return _live_and_static(self.widget, self.figure, (self.summary, self.formula, self.code), f"PolicyExplorer({self.policy!r})", **kwargs)
+        return _live_and_static(
+            self.widget,
+            self.figure,
+            (self.summary, self.formula, self.code),
+            f"PolicyExplorer({self.policy!r})",
+            **kwargs,
+        )
 
     def _build_figure(self):
         figure = _live_figure(figsize=(7, 3.6))
         ax = figure.add_subplot()
         ax.set(xlabel="training iteration (batch)", ylabel="learning rate")
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
-        self._compare_lines = {m: ax.plot([], [], lw=1.0, alpha=0.55, color=c, label=f"{m} (compare)")[0] for m, c in _COLOURS.items()}
+        self._compare_lines = {
+            m: ax.plot([], [], lw=1.0, alpha=0.55, color=c, label=f"{m} (compare)")[0]
+            for m, c in _COLOURS.items()
+        }
         (self._line,) = ax.plot([], [], lw=1.6, color="black", label="this policy")
-        (self._bounds,) = ax.plot([], [], color="0.6", lw=0.8, ls=":", transform=ax.get_xaxis_transform(), label="cycle boundary")
-        (self._peaks,) = ax.plot([], [], ls="none", marker="v", color="tab:red", ms=6, label="max_lr reached")
+        (self._bounds,) = ax.plot(
+            [],
+            [],
+            color="0.6",
+            lw=0.8,
+            ls=":",
+            transform=ax.get_xaxis_transform(),
+            label="cycle boundary",
+        )
+        (self._peaks,) = ax.plot(
+            [], [], ls="none", marker="v", color="tab:red", ms=6, label="max_lr reached"
+        )
         (self._last,) = ax.plot([], [], ls="none", marker="o", color="black", ms=5)
-        self._last_text = ax.annotate("", xy=(0, 0), xytext=(-6, 8), textcoords="offset points", ha="right", fontsize=9)
+        self._last_text = ax.annotate(
+            "", xy=(0, 0), xytext=(-6, 8), textcoords="offset points", ha="right", fontsize=9
+        )
         return figure, ax
 
     # -- updating ------------------------------------------------------------------------
     def _on_change(self, change: dict) -> None:
-        if change["owner"] is self.mode and change["new"] in _GAMMA_MODES and self.gamma.value == 1.0:
+        if (
+            change["owner"] is self.mode
+            and change["new"] in _GAMMA_MODES
+            and self.gamma.value == 1.0
+        ):
             self.gamma.value = _GAMMA_MODES[change["new"]]  # triggers its own update
             return
         self._update()
@@ -234,7 +326,9 @@ class PolicyExplorer:
             lr = policy(np.arange(int(self.iterations.value)))
         except (ValueError, TypeError) as err:
             # Keep the last valid curve; say what is wrong next to the controls.
-            self.message.value = f'<div style="color:#b00020"><b>Not drawn:</b> {html.escape(str(err))}</div>'
+            self.message.value = (
+                f'<div style="color:#b00020"><b>Not drawn:</b> {html.escape(str(err))}</div>'
+            )
             return
         self.policy, self.lr = policy, lr
         self.message.value = ""
@@ -247,7 +341,17 @@ class PolicyExplorer:
         for mode, line in self._compare_lines.items():
             if self.compare.value:
                 gamma = policy.gamma if policy.mode == "exp_range" else _GAMMA_MODES["exp_range"]
-                line.set_data(it, CyclicPolicy(policy.base_lr, policy.max_lr, policy.step_size, mode, gamma if mode == "exp_range" else 1.0, step_size_down=policy.step_size_down)(it))
+                line.set_data(
+                    it,
+                    CyclicPolicy(
+                        policy.base_lr,
+                        policy.max_lr,
+                        policy.step_size,
+                        mode,
+                        gamma if mode == "exp_range" else 1.0,
+                        step_size_down=policy.step_size_down,
+                    )(it),
+                )
             else:
                 line.set_data([], [])
         period = policy.period
@@ -266,7 +370,11 @@ class PolicyExplorer:
         self._ax.set_ylim(0, policy.max_lr * 1.12)
         label = {v: k for k, v in CUSTOM_MODES.items()}.get(self.mode.value, self.mode.value)
         self._ax.set_title(label)
-        shown = [a for a in (self._line, *self._compare_lines.values(), self._bounds, self._peaks) if len(a.get_xdata())]
+        shown = [
+            a
+            for a in (self._line, *self._compare_lines.values(), self._bounds, self._peaks)
+            if len(a.get_xdata())
+        ]
         self._ax.legend(handles=shown, loc="upper right", fontsize=8)
         self.figure.canvas.draw_idle()
 
@@ -280,11 +388,16 @@ class PolicyExplorer:
             f"max_lr reached {peaks.size} time{'s' if peaks.size != 1 else ''}<br>"
             f"cycles shown: {cycles:.3g} (period {_fmt(period)} iterations)</div>"
         )
-        self.formula.value = f'<div style="font-size:12px"><b>Formula</b><pre style="{_PRE}">{html.escape(policy_formula(policy))}</pre></div>'
+        formula = html.escape(policy_formula(policy))
+        self.formula.value = (
+            f'<div style="font-size:12px"><b>Formula</b><pre style="{_PRE}">{formula}</pre></div>'
+        )
         imports = "import clr\nfrom clr.keras import CyclicLR, CyclicalLearningRate\n"
+        lines = [policy_code(policy, "CyclicLR"), policy_code(policy, "CyclicalLearningRate")]
+        code = html.escape(imports + "\n".join(lines))
         self.code.value = (
             '<div style="font-size:12px"><b>Use these settings</b>'
-            f'<pre style="{_PRE} user-select:all">{html.escape(imports + policy_code(policy, "CyclicLR") + chr(10) + policy_code(policy, "CyclicalLearningRate"))}</pre></div>'
+            f'<pre style="{_PRE} user-select:all">{code}</pre></div>'
         )
 
 
@@ -303,17 +416,30 @@ class BoundsPicker:
 
     PAPER_BOUNDS = (0.001, 0.006)  # Smith 2017, CIFAR-10, from his range test (Figure 3)
 
-    def __init__(self, result: Any, step_size: int = 2000, base_lr: float | None = None, max_lr: float | None = None) -> None:
+    def __init__(
+        self,
+        result: Any,
+        step_size: int = 2000,
+        base_lr: float | None = None,
+        max_lr: float | None = None,
+    ) -> None:
         suggestions = result.suggest()
         by_name = {s.name: s.lr for s in suggestions}
-        base_lr = base_lr or by_name.get("base_lr") or by_name.get("minimum/10") or result.min_lr
-        max_lr = max_lr or by_name.get("max_lr") or by_name.get("valley") or result.max_lr
+        base_lr = base_lr or by_name.get("base_lr") or by_name.get("minimum/10") or result.start_lr
+        max_lr = max_lr or by_name.get("max_lr") or by_name.get("valley") or result.end_lr
         low, high = float(result.lr[0]), float(result.lr[-1])
         self.step_size = step_size
-        if result.sweep == "exp":
-            make = lambda v, d: W.FloatLogSlider(value=v, base=10, min=math.log10(low), max=math.log10(high), step=0.01, description=d, readout_format=".4", continuous_update=False)  # noqa: E731
-        else:
-            make = lambda v, d: W.FloatSlider(value=v, min=low, max=high, step=(high - low) / 1000, description=d, readout_format=".4", continuous_update=False)  # noqa: E731
+
+        def make(value: float, description: str) -> W.Widget:
+            common = dict(
+                value=value, description=description, readout_format=".4", continuous_update=False
+            )
+            if result.sweep == "exp":
+                return W.FloatLogSlider(
+                    base=10, min=math.log10(low), max=math.log10(high), step=0.01, **common
+                )
+            return W.FloatSlider(min=low, max=high, step=(high - low) / 1000, **common)
+
         self.base_lr, self.max_lr = make(base_lr, "base_lr"), make(max_lr, "max_lr")
         self.message, self.code = W.HTML(), W.HTML()
         for name in ("base_lr", "max_lr", "message", "code"):
@@ -321,13 +447,17 @@ class BoundsPicker:
         self.figure = _live_figure(figsize=(8, 4))
         ax = self.figure.add_subplot()
         result.plot(ax=ax, suggestions=suggestions)
-        self._span = ax.axvspan(base_lr, max_lr, color="gold", alpha=0.25, zorder=0, label="chosen range")
+        self._span = ax.axvspan(
+            base_lr, max_lr, color="gold", alpha=0.25, zorder=0, label="chosen range"
+        )
         self._ax = ax
         self.bounds: tuple[float, float] = (base_lr, max_lr)
         self._update()
         self.base_lr.observe(lambda _: self._update(), names="value")
         self.max_lr.observe(lambda _: self._update(), names="value")
-        self.widget = W.VBox([W.HBox([self.base_lr, self.max_lr]), self.message, self.figure.canvas, self.code])
+        self.widget = W.VBox(
+            [W.HBox([self.base_lr, self.max_lr]), self.message, self.figure.canvas, self.code]
+        )
         self.widget.add_class("clr-bounds-picker")
 
     def _update(self) -> None:
@@ -335,7 +465,9 @@ class BoundsPicker:
         try:
             policy = CyclicPolicy(base_lr=base, max_lr=top, step_size=self.step_size)
         except ValueError as err:
-            self.message.value = f'<div style="color:#b00020"><b>Not taken:</b> {html.escape(str(err))}</div>'
+            self.message.value = (
+                f'<div style="color:#b00020"><b>Not taken:</b> {html.escape(str(err))}</div>'
+            )
             return
         self.message.value = ""
         self.bounds = (base, top)
@@ -345,9 +477,13 @@ class BoundsPicker:
         self.figure.canvas.draw_idle()
         paper = CyclicPolicy(*self.PAPER_BOUNDS, step_size=self.step_size)
         self.code.value = (
-            f'<div style="font-size:12px"><b>Your bounds</b><pre style="{_PRE}">{html.escape(policy_code(policy))}</pre>'
-            f'<b>The paper\'s, for CIFAR-10</b><pre style="{_PRE}">{html.escape(policy_code(paper))}</pre></div>'
+            '<div style="font-size:12px"><b>Your bounds</b><pre '
+            f'style="{_PRE}">{html.escape(policy_code(policy))}</pre>'
+            "<b>The paper's, for CIFAR-10</b><pre "
+            f'style="{_PRE}">{html.escape(policy_code(paper))}</pre></div>'
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return _live_and_static(self.widget, self.figure, (self.code,), f"BoundsPicker(bounds={self.bounds})", **kwargs)
+        return _live_and_static(
+            self.widget, self.figure, (self.code,), f"BoundsPicker(bounds={self.bounds})", **kwargs
+        )

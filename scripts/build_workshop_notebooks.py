@@ -41,7 +41,9 @@ def cells(solutions: bool) -> list:
             cell.metadata["tags"] = ["exercise"]
         return cell
 
-    title = "# Workshop: cyclical learning rates in 90 minutes" + (" (solutions)" if solutions else "")
+    title = "# Workshop: cyclical learning rates in 90 minutes" + (
+        " (solutions)" if solutions else ""
+    )
     return [
         md(f"""
 {title}
@@ -146,12 +148,14 @@ With `base_lr=0.001`, `max_lr=0.006`, `step_size=2000`, predict the `triangular2
 The check says which predictions are too high or too low, not their values. Only then open the explorer below to see the curve.
 """),
         exercise(
-            "my_prediction = {0: None, 2000: None, 4000: None, 6000: None, 10000: None}  # your predictions",
+            "my_prediction = {0: None, 2000: None, 4000: None, 6000: None, 10000: None}  # your "
+            "predictions",
             "my_prediction = {0: 0.001, 2000: 0.006, 4000: 0.001, 6000: 0.0035, 10000: 0.00225}",
         ),
         check(
             "workshop.check_prediction(my_prediction, iterations=(0, 2000, 4000, 6000, 10000),\n"
-            '                          base_lr=0.001, max_lr=0.006, step_size=2000, mode="triangular2");'
+            "                          base_lr=0.001, max_lr=0.006, step_size=2000, "
+            'mode="triangular2");'
         ),
         code('policy_explorer(mode="triangular2", iterations=12_000)'),
         md("""
@@ -159,7 +163,10 @@ The check says which predictions are too high or too low, not their values. Only
 
 CIFAR-10 has 50,000 training images; the paper trains with batches of 100. The paper's advice: a half cycle of 2 to 10 epochs. Give a `step_size` in iterations.
 """),
-        exercise("my_step_size = None  # your answer", "my_step_size = 2000  # 4 epochs of 500 iterations"),
+        exercise(
+            "my_step_size = None  # your answer",
+            "my_step_size = 2000  # 4 epochs of 500 iterations",
+        ),
         check("workshop.check_step_size(my_step_size, train_examples=50_000, batch_size=100);"),
         md("""
 ## 5. Choose the bounds from a range test
@@ -175,7 +182,11 @@ ax.set_xlim(0, 0.02)
 fig.tight_layout()
 plt.show()
 """),
-        exercise("my_base_lr, my_max_lr = None, None  # read them off the plot", "my_base_lr, my_max_lr = 0.0006, 0.004  # accuracy rises from ~0.0005 and slows near 0.004"),
+        exercise(
+            "my_base_lr, my_max_lr = None, None  # read them off the plot",
+            "my_base_lr, my_max_lr = 0.0006, 0.004  # accuracy rises from ~0.0005 and slows near "
+            "0.004",
+        ),
         check("workshop.check_bounds(my_base_lr, my_max_lr, range_test);"),
         md("""
 Compare with the paper's bounds for the same network, 0.001 and 0.006. Ours come out lower: our runs use a JPEG-recompressed copy of CIFAR-10 and Keras instead of Caffe, and reading a noisy curve by eye is itself a judgement; a factor of 1.5 between two readings is common.
@@ -240,7 +251,11 @@ def write() -> None:
     for path, solutions in ((PARTICIPANT, False), (SOLUTIONS, True)):
         nb = nbf.v4.new_notebook()
         nb.cells = cells(solutions)
-        nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+        nb.metadata["kernelspec"] = {
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "name": "python3",
+        }
         nb.metadata["language_info"] = {"name": "python"}
         nbf.write(nb, path)
 

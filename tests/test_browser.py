@@ -29,14 +29,24 @@ CHROMIUM = os.environ.get("CLR_CHROMIUM", "/usr/bin/chromium")
 TOKEN = "clr-browser-test"
 
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium, as `make test` does with root and apt-get)", allow_module_level=True)
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (install Debian's chromium, as `make test` does with root and "
+        "apt-get)",
+        allow_module_level=True,
+    )
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]  # fmt: skip
+]
 
 
 def free_port() -> int:
@@ -48,8 +58,18 @@ def free_port() -> int:
 def isolated_env(tmp: Path) -> dict[str, str]:
     """Jupyter, IPython, matplotlib and Chromium write only under ``tmp``."""
     env = dict(os.environ)
-    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
-                 "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # fmt: skip
+    for name in (
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_DATA_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "JUPYTERLAB_SETTINGS_DIR",
+        "JUPYTERLAB_WORKSPACES_DIR",
+        "IPYTHONDIR",
+        "MPLCONFIGDIR",
+        "HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+    ):
         path = tmp / name.lower()
         path.mkdir(parents=True, exist_ok=True)
         env[name] = str(path)
@@ -70,12 +90,14 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
 
 
 def serve(cmd: list[str], ready_url: str, env: dict[str, str], log: Path):
-    proc = subprocess.Popen(cmd, cwd=ROOT / "notebooks", env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT / "notebooks", env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
     try:
         wait_for_http(ready_url, proc)
     except Exception:
         proc.terminate()
-        raise RuntimeError(f"{cmd[0]} did not start; its log:\n{log.read_text()[-3000:]}")
+        raise RuntimeError(f"{cmd[0]} did not start; its log:\n{log.read_text()[-3000:]}") from None
     return proc
 
 
@@ -84,9 +106,13 @@ def browser(tmp_path):
     env = isolated_env(tmp_path / "chromium")
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env,
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            env=env,
             viewport={"width": 1500, "height": 1000},
-        )  # fmt: skip
+        )
         # Nothing leaves the machine (Voila's page asks a CDN for fonts).
         context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
         yield context.pages[0] if context.pages else context.new_page()
@@ -109,7 +135,10 @@ def canvas_image(explorer) -> str:
 
 
 def shown_numbers(explorer) -> dict[str, float]:
-    text = {name: explorer.locator(f".clr-{name}").first.inner_text() for name in ("last-lr", "last-iteration", "first-lr")}
+    text = {
+        name: explorer.locator(f".clr-{name}").first.inner_text()
+        for name in ("last-lr", "last-iteration", "first-lr")
+    }
     return {k: float(v.replace(",", "")) for k, v in text.items()}
 
 
@@ -126,7 +155,9 @@ def exercise_explorer(page, explorer, name: str) -> None:
     # One control at a time, each waited for in the code line the kernel sends back: a value
     # typed while an earlier update is in flight can be overwritten by it.
     explorer.locator(".clr-mode select").select_option(label="exp_range")
-    code.filter(has_text="gamma=0.99994").wait_for(timeout=30_000)  # exp_range brings the paper's gamma
+    code.filter(has_text="gamma=0.99994").wait_for(
+        timeout=30_000
+    )  # exp_range brings the paper's gamma
     for css_class, value, fragment in [
         ("clr-base-lr", "0.0005", "base_lr=0.0005,"),
         ("clr-max-lr", "0.008", "max_lr=0.008,"),
@@ -139,15 +170,22 @@ def exercise_explorer(page, explorer, name: str) -> None:
     want = clr.cyclic_lr(np.array([0, n - 1]), **settings)
     # Updates arrive in stages: wait for the final state, then compare exactly.
     expected_text = f"{want[1]:.6g}"
-    explorer.locator(".clr-last-lr", has_text=re.compile(rf"^{re.escape(expected_text)}$")).wait_for(timeout=30_000)
+    explorer.locator(
+        ".clr-last-lr", has_text=re.compile(rf"^{re.escape(expected_text)}$")
+    ).wait_for(timeout=30_000)
     shown = shown_numbers(explorer)
     assert shown["last-lr"] == pytest.approx(want[1], rel=1e-5)
     assert shown["first-lr"] == pytest.approx(want[0], rel=1e-5)
-    assert "CyclicLR(base_lr=0.0005, max_lr=0.008, step_size=1500, mode='exp_range', gamma=0.9999)" in code.inner_text()
+    assert (
+        "CyclicLR(base_lr=0.0005, max_lr=0.008, step_size=1500, mode='exp_range', gamma=0.9999)"
+        in code.inner_text()
+    )
     assert explorer.locator(".clr-message").inner_text().strip() == ""
 
     page.wait_for_function(
-        "([el, before]) => el.toDataURL() !== before", arg=[explorer.locator(".clr-figure canvas").first.element_handle(), before], timeout=30_000
+        "([el, before]) => el.toDataURL() !== before",
+        arg=[explorer.locator(".clr-figure canvas").first.element_handle(), before],
+        timeout=30_000,
     )
     assert canvas_image(explorer) != before
 
@@ -156,7 +194,9 @@ def exercise_explorer(page, explorer, name: str) -> None:
     explorer.locator(".clr-message", has_text="max_lr").wait_for(timeout=30_000)
     assert shown_numbers(explorer)["last-lr"] == pytest.approx(want[1], rel=1e-5)
     type_into_readout(explorer, "clr-max-lr", "0.008")
-    explorer.locator(".clr-message").filter(has_text=re.compile(r"^\s*$")).wait_for(state="attached", timeout=30_000)
+    explorer.locator(".clr-message").filter(has_text=re.compile(r"^\s*$")).wait_for(
+        state="attached", timeout=30_000
+    )
     explorer.screenshot(path=str(ARTIFACTS / f"{name}-after.png"))
 
 
@@ -167,22 +207,42 @@ def test_explorer_in_jupyterlab(browser, tmp_path):
     env = isolated_env(tmp_path / "server")
     settings_dir = tmp_path / "app-settings"
     settings_dir.mkdir()
-    (settings_dir / "overrides.json").write_text(json.dumps({
-        "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
-        "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
-    }))  # fmt: skip
+    (settings_dir / "overrides.json").write_text(
+        json.dumps(
+            {
+                "@jupyterlab/apputils-extension:notification": {
+                    "fetchNews": "false",
+                    "checkForUpdates": False,
+                },
+                "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
+            }
+        )
+    )
     port = free_port()
     cmd = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={TOKEN}", "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.token={TOKEN}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
         f"--LabApp.app_settings_dir={settings_dir}",
-    ]  # fmt: skip
-    server = serve(cmd, f"http://127.0.0.1:{port}/api/status?token={TOKEN}", env, tmp_path / "lab.log")
+    ]
+    server = serve(
+        cmd, f"http://127.0.0.1:{port}/api/status?token={TOKEN}", env, tmp_path / "lab.log"
+    )
     try:
         page = browser
         page.goto(f"http://127.0.0.1:{port}/lab/tree/01_policy_explorer.ipynb?reset&token={TOKEN}")
-        page.locator("#jp-main-statusbar", has_text=re.compile(r"ipykernel\) \| Idle")).wait_for(timeout=120_000)
+        page.locator("#jp-main-statusbar", has_text=re.compile(r"ipykernel\) \| Idle")).wait_for(
+            timeout=120_000
+        )
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
         # Run All has finished when the notebook's last output is there.
@@ -200,7 +260,9 @@ def test_explorer_as_voila_app(browser, tmp_path):
     port = free_port()
     voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
     cmd = [voila, "explorer_app.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
-    server = serve(cmd, f"http://127.0.0.1:{port}/voila/static/voila.js", env, tmp_path / "voila.log")
+    server = serve(
+        cmd, f"http://127.0.0.1:{port}/voila/static/voila.js", env, tmp_path / "voila.log"
+    )
     try:
         page = browser
         page.goto(f"http://127.0.0.1:{port}/")

@@ -1,4 +1,7 @@
-"""The paper's schedules, the resumable CIFAR-10 runner and its files (smoke preset, synthetic data)."""
+"""The paper's schedules, the resumable CIFAR-10 runner and its files (smoke preset).
+
+The runs train on synthetic data the project generates, so they need no ../shared.
+"""
 
 import json
 import os
@@ -20,9 +23,13 @@ from clr.cifar10.results import read_results, run_paths
 def test_building_blocks():
     assert Constant(0.01)(np.arange(3)).tolist() == [0.01] * 3
     assert Exponential(0.001, 0.5)(2) == pytest.approx(0.00025)
-    np.testing.assert_allclose(Linear(0.007, 0.001, 4000)([0, 2000, 4000, 9000]), [0.007, 0.004, 0.001, 0.001])
+    np.testing.assert_allclose(
+        Linear(0.007, 0.001, 4000)([0, 2000, 4000, 9000]), [0.007, 0.004, 0.001, 0.001]
+    )
     joined = Join([Constant(1.0), clr.CyclicPolicy(0.1, 0.2, 10)], [5])
-    np.testing.assert_allclose(joined([0, 4, 5, 15, 25]), [1.0, 1.0, 0.1, 0.2, 0.1])  # restarts at 5
+    np.testing.assert_allclose(
+        joined([0, 4, 5, 15, 25]), [1.0, 1.0, 0.1, 0.2, 0.1]
+    )  # restarts at 5
     with pytest.raises(ValueError, match=r"`boundaries` must have one entry fewer"):
         Join([Constant(1.0)], [5])
     with pytest.raises(ValueError, match=r"strictly increasing"):
@@ -35,12 +42,24 @@ def test_building_blocks():
 
 def test_paper_schedules():
     fixed, n, _ = policy_schedule("fixed")
-    assert n == 70_000 and [fixed(i) for i in (0, 59_999, 60_000, 64_999, 65_000, 69_999)] == [1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5]
+    assert n == 70_000 and [fixed(i) for i in (0, 59_999, 60_000, 64_999, 65_000, 69_999)] == [
+        1e-3,
+        1e-3,
+        1e-4,
+        1e-4,
+        1e-5,
+        1e-5,
+    ]
     tri2, n, settings = policy_schedule("triangular2")  # Table 2: three phases, two resets
     assert n == 25_000 and settings["boundaries"] == [16_000, 22_000]
-    np.testing.assert_allclose(tri2([0, 2000, 6000, 16_000, 17_000, 22_000, 22_500]), [0.001, 0.005, 0.003, 0.0001, 0.0005, 0.00001, 0.00005])
+    np.testing.assert_allclose(
+        tri2([0, 2000, 6000, 16_000, 17_000, 22_000, 22_500]),
+        [0.001, 0.005, 0.003, 0.0001, 0.0005, 0.00001, 0.00005],
+    )
     exp_range, n, _ = policy_schedule("exp_range")
-    assert n == 42_000 and exp_range(2000) == pytest.approx(clr.cyclic_lr(2000, mode="exp_range", gamma=0.99994))
+    assert n == 42_000 and exp_range(2000) == pytest.approx(
+        clr.cyclic_lr(2000, mode="exp_range", gamma=0.99994)
+    )
     decay, n, _ = policy_schedule("decay")
     np.testing.assert_allclose(decay([0, 4000, 20_000]), [0.007, 0.001, 0.001])
     exp, n, _ = policy_schedule("exp")
@@ -56,7 +75,9 @@ def test_scaled_presets_keep_the_shape(policy):
     # 1cycle's phases end one iteration before their share of the run (PyTorch's layout), so a
     # scaled run matches the full one to that iteration, not exactly.
     if policy == "one_cycle":
-        np.testing.assert_allclose(quick(k), full(50 * k), rtol=0, atol=0.01 * full(11_249))  # 1 % of the peak
+        np.testing.assert_allclose(
+            quick(k), full(50 * k), rtol=0, atol=0.01 * full(11_249)
+        )  # 1 % of the peak
     else:
         np.testing.assert_allclose(quick(k), full(50 * k), rtol=1e-9)
 
@@ -65,7 +86,9 @@ def test_one_cycle_protocol_follows_the_committed_range_test():
     from clr.cifar10 import protocol
     from clr.cifar10.results import results_dir
 
-    suggested = clr.RangeTestResult.load(results_dir() / "paper" / "range_test.json").suggest().max_lr
+    suggested = (
+        clr.RangeTestResult.load(results_dir() / "paper" / "range_test.json").suggest().max_lr
+    )
     assert protocol.ONE_CYCLE_MAX_LR == float(f"{suggested:.1g}")
     schedule, total, _ = policy_schedule("one_cycle")
     momentum = protocol.policy_momentum("one_cycle")
@@ -75,7 +98,20 @@ def test_one_cycle_protocol_follows_the_committed_range_test():
 
 
 def run_cli(out, policy="fixed", *extra):
-    cmd = [sys.executable, "-m", "clr.experiments", policy, "--preset", "smoke", "--data", "synthetic", "--out", str(out), "--quiet", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "clr.experiments",
+        policy,
+        "--preset",
+        "smoke",
+        "--data",
+        "synthetic",
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -97,33 +133,48 @@ def test_killed_run_resumes_with_every_evaluation_exactly_once(tmp_path):
     resumed = run_cli(tmp_path / "killed")
     output = resumed.communicate(timeout=300)[0]
     assert resumed.returncode == 0, output
-    a, b = read_results(run_paths(tmp_path / "straight", "smoke", 0, "fixed")["csv"]), read_results(csv_path)
+    a, b = (
+        read_results(run_paths(tmp_path / "straight", "smoke", 0, "fixed")["csv"]),
+        read_results(csv_path),
+    )
     assert b["iteration"].tolist() == [0, 10, 20, 30, 40, 50, 60, 70]  # every evaluation, once
     assert a["iteration"].tolist() == b["iteration"].tolist()
     np.testing.assert_array_equal(a["lr"], b["lr"])
     # Same batches, same weights: the resumed run reproduces the uninterrupted one.
     np.testing.assert_allclose(b["test_loss"], a["test_loss"], rtol=1e-4)
     provenance = json.loads(csv_path.with_suffix(".json").read_text())
-    assert provenance["data"]["synthetic"] is True and "SYNTHETIC" in provenance["data"]["description"]
+    assert (
+        provenance["data"]["synthetic"] is True and "SYNTHETIC" in provenance["data"]["description"]
+    )
     assert provenance["command"].startswith("python -m clr.experiments fixed --preset smoke")
-    assert {"keras", "numpy", "python"} <= set(provenance["versions"]) and provenance["iteration"] == 70
+    assert {"keras", "numpy", "python"} <= set(provenance["versions"]) and provenance[
+        "iteration"
+    ] == 70
 
 
 def test_stop_after_and_refusing_other_settings(tmp_path):
-    from clr.cifar10.runner import RunError, run_experiment
+    from clr.cifar10.runner import run_experiment
 
     path = run_experiment("triangular2", "smoke", "synthetic", tmp_path, verbose=0, stop_after=10)
     assert read_results(path)["iteration"].tolist() == [0, 10]
     # Another seed is another run, in its own folder, beside this one.
-    other = run_experiment("triangular2", "smoke", "synthetic", tmp_path, seed=1, verbose=0, stop_after=10)
-    assert other.parent.name == "seed1" and path.parent.name == "seed0" and other.parent.parent == path.parent.parent
+    other = run_experiment(
+        "triangular2", "smoke", "synthetic", tmp_path, seed=1, verbose=0, stop_after=10
+    )
+    assert (
+        other.parent.name == "seed1"
+        and path.parent.name == "seed0"
+        and other.parent.parent == path.parent.parent
+    )
     path = run_experiment("triangular2", "smoke", "synthetic", tmp_path, verbose=0)
     result = read_results(path)
     assert result["iteration"].tolist() == [0, 10, 20, 25]
     # Provenance keeps one entry per invocation (the refused one wrote nothing).
     sessions = json.loads(path.with_suffix(".json").read_text())["sessions"]
     assert [s["from_iteration"] for s in sessions] == [0, 10]
-    assert all(s["code"] is None or re.fullmatch(r"[0-9a-f]{12}(\+dirty)?", s["code"]) for s in sessions)
+    assert all(
+        s["code"] is None or re.fullmatch(r"[0-9a-f]{12}(\+dirty)?", s["code"]) for s in sessions
+    )
     tri2, _, _ = policy_schedule("triangular2", 1 / 1000)
     np.testing.assert_allclose(result["lr"], tri2(np.maximum(result["iteration"] - 1, 0)))
 
@@ -137,9 +188,15 @@ def test_comparison_table_on_known_curves():
     assert iterations_to_reach(fast, 0.8) == 20 and iterations_to_reach(fast, 0.9) is None
     rows = comparison_table({"fixed": fixed, "triangular2": fast}, scale=1 / 1000)
     tri2 = rows[1]
-    assert (tri2["iterations"], tri2["to_baseline"], tri2["paper_iterations"]) == (30_000, 20_000, 25_000)
+    assert (tri2["iterations"], tri2["to_baseline"], tri2["paper_iterations"]) == (
+        30_000,
+        20_000,
+        25_000,
+    )
     assert tri2["ratio"] == pytest.approx(20 / 70) and tri2["accuracy"] == pytest.approx(81.0)
-    tri2_line = next(line for line in format_table(rows).splitlines() if line.startswith("triangular2"))
+    tri2_line = next(
+        line for line in format_table(rows).splitlines() if line.startswith("triangular2")
+    )
     assert tri2_line.split()[3:6] == ["20,000", "0.29", "never"]
     # read the other way: fixed never reaches 0.81 (triangular2's final accuracy); its own 0.8 at 70
     assert (tri2["baseline_to_same"], rows[0]["baseline_to_same"]) == (None, 70_000)
@@ -163,12 +220,16 @@ def test_the_runner_trains_through_clr_keras(tmp_path):
     path = _smoke(tmp_path, "triangular2", stop_after=10)
     model = keras.models.load_model(run_paths(tmp_path, "smoke", 0, "triangular2")["checkpoint"])
     optimizer = model.optimizer
-    assert isinstance(optimizer, ck.SGD) and isinstance(ck.learning_rate_schedule(optimizer), ck.PolicySchedule)
+    assert isinstance(optimizer, ck.SGD) and isinstance(
+        ck.learning_rate_schedule(optimizer), ck.PolicySchedule
+    )
     assert optimizer.lr_multipliers == {"conv1/bias": 2.0, "conv2/bias": 2.0, "ip1/bias": 2.0}
     schedule, _, _ = policy_schedule("triangular2", 1 / 1000)
     assert isinstance(ck.learning_rate_schedule(optimizer).policy, Join)
     steps = np.arange(25)
-    np.testing.assert_allclose([float(ck.learning_rate_schedule(optimizer)(s)) for s in steps], schedule(steps), rtol=1e-6)
+    np.testing.assert_allclose(
+        [float(ck.learning_rate_schedule(optimizer)(s)) for s in steps], schedule(steps), rtol=1e-6
+    )
     assert read_results(path)["iteration"].tolist() == [0, 10]
 
 
@@ -179,7 +240,9 @@ def test_files_of_another_run_are_never_replaced(tmp_path, damage):
     paths = run_paths(tmp_path, "smoke", 0, "fixed")
     if damage == "csv_only":  # e.g. committed results whose checkpoint is git-ignored
         paths["csv"].parent.mkdir(parents=True)
-        paths["csv"].write_text("iteration,lr,train_loss,test_loss,test_accuracy,elapsed_s\n0,0.001,nan,2.3,0.1,0\n")
+        paths["csv"].write_text(
+            "iteration,lr,train_loss,test_loss,test_accuracy,elapsed_s\n0,0.001,nan,2.3,0.1,0\n"
+        )
         message = r"exists without its provenance fixed\.json.*left as it is.*another --out"
     else:
         _smoke(tmp_path, stop_after=20)
@@ -190,7 +253,9 @@ def test_files_of_another_run_are_never_replaced(tmp_path, damage):
             message = r"holds a fixed run with other `settings`"
         elif damage == "no_checkpoint":
             paths["checkpoint"].unlink()
-            message = r"holds 3 evaluations up to iteration 20 of 70 but its checkpoint .* is missing"
+            message = (
+                r"holds 3 evaluations up to iteration 20 of 70 but its checkpoint .* is missing"
+            )
         else:
             paths["provenance"].write_text('{"trunc')
             message = r"fixed\.json is not readable JSON"
@@ -205,7 +270,9 @@ def test_a_finished_run_is_left_alone(tmp_path):
     stamp = {p: p.stat().st_mtime_ns for p in path.parent.iterdir()}
     path.with_name("fixed.checkpoint.keras").unlink()  # a finished run needs no checkpoint
     assert _smoke(tmp_path) == path
-    assert {p: p.stat().st_mtime_ns for p in path.parent.iterdir()} == {p: t for p, t in stamp.items() if p.exists()}
+    assert {p: p.stat().st_mtime_ns for p in path.parent.iterdir()} == {
+        p: t for p, t in stamp.items() if p.exists()
+    }
 
 
 def test_provenance_is_written_at_start_with_the_data_hash(tmp_path):
@@ -213,7 +280,9 @@ def test_provenance_is_written_at_start_with_the_data_hash(tmp_path):
     from clr.cifar10.data import synthetic_cifar10
 
     tiny = synthetic_cifar10(600, 200, seed=5)
-    np.savez(data, x_train=tiny.x_train, y_train=tiny.y_train, x_test=tiny.x_test, y_test=tiny.y_test)
+    np.savez(
+        data, x_train=tiny.x_train, y_train=tiny.y_train, x_test=tiny.x_test, y_test=tiny.y_test
+    )
     from clr.cifar10.runner import run_experiment
 
     path = run_experiment("fixed", "smoke", str(data), tmp_path / "a", verbose=0, stop_after=10)
@@ -225,28 +294,53 @@ def test_provenance_is_written_at_start_with_the_data_hash(tmp_path):
     moved = tmp_path / "renamed.npz"
     data.rename(moved)
     path = run_experiment("fixed", "smoke", str(moved), tmp_path / "a", verbose=0, stop_after=10)
-    assert [s["from_iteration"] for s in json.loads(path.with_suffix(".json").read_text())["sessions"]] == [0, 10]
+    assert [
+        s["from_iteration"] for s in json.loads(path.with_suffix(".json").read_text())["sessions"]
+    ] == [0, 10]
 
 
 def _cli(*args, cwd=None):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run([sys.executable, "-m", "clr.experiments", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "clr.experiments", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
     return done.returncode, done.stdout, done.stderr
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["fixed", "--preset", "smoke", "--data", "no/such.npz"], r"No CIFAR-10 at no/such\.npz.*--data"),
-        (["fixed", "--preset", "smoke", "--stop-after", "0"], r"--stop-after: must be an integer >= 1, got 0"),
-        (["fixed", "--preset", "smoke", "--stop-after", "-5"], r"--stop-after: must be an integer >= 1, got -5"),
-        (["fixed", "--preset", "smoke", "--seed", "-1"], r"--seed: must be an integer >= 0, got -1"),
+        (
+            ["fixed", "--preset", "smoke", "--data", "no/such.npz"],
+            r"No CIFAR-10 at no/such\.npz.*--data",
+        ),
+        (
+            ["fixed", "--preset", "smoke", "--stop-after", "0"],
+            r"--stop-after: must be an integer >= 1, got 0",
+        ),
+        (
+            ["fixed", "--preset", "smoke", "--stop-after", "-5"],
+            r"--stop-after: must be an integer >= 1, got -5",
+        ),
+        (
+            ["fixed", "--preset", "smoke", "--seed", "-1"],
+            r"--seed: must be an integer >= 0, got -1",
+        ),
     ],
 )
 def test_cli_errors_are_one_line(tmp_path, args, message):
     code, out, err = _cli(*args, "--out", str(tmp_path))
     assert code == 2
-    lines = [line for line in err.splitlines() if line.strip() and "usage:" not in line and not line.startswith(" ")]
+    lines = [
+        line
+        for line in err.splitlines()
+        if line.strip() and "usage:" not in line and not line.startswith(" ")
+    ]
     assert len(lines) == 1 and re.search(message, lines[0]), err
     assert "Traceback" not in err
 
@@ -262,11 +356,17 @@ def test_seed_table_on_known_curves():
     it = np.arange(0, 71, 10)
     curve = lambda final: {"iteration": it, "test_accuracy": np.linspace(0.1, final, it.size)}  # noqa: E731
     fast = lambda a, b: {"iteration": it[:3], "test_accuracy": np.array([0.1, a, b])}  # noqa: E731
-    runs = {"fixed": {0: curve(0.80), 1: curve(0.82)}, "triangular2": {0: fast(0.81, 0.805), 1: fast(0.7, 0.75), 2: fast(0.82, 0.83)}}
+    runs = {
+        "fixed": {0: curve(0.80), 1: curve(0.82)},
+        "triangular2": {0: fast(0.81, 0.805), 1: fast(0.7, 0.75), 2: fast(0.82, 0.83)},
+    }
     rows = seed_table(runs, scale=1 / 1000)
     fixed, tri2 = rows
-    assert fixed["accuracy_mean"] == pytest.approx(81.0) and fixed["accuracy_sd"] == pytest.approx(100 * np.std([0.8, 0.82], ddof=1))
-    # the target is fixed's mean final accuracy, 0.81: seeds 0 and 2 reach it at 10 and 10 (x1000), seed 1 never
+    assert fixed["accuracy_mean"] == pytest.approx(81.0) and fixed["accuracy_sd"] == pytest.approx(
+        100 * np.std([0.8, 0.82], ddof=1)
+    )
+    # the target is fixed's mean final accuracy, 0.81: seeds 0 and 2 reach it at 10 (x1000),
+    # seed 1 never
     assert (tri2["reached"], tri2["to_baseline_mean"], tri2["to_baseline_sd"]) == (2, 10_000, 0.0)
     assert tri2["accuracy_mean"] == pytest.approx(100 * np.mean([0.805, 0.75, 0.83]))
     text = format_seed_table(rows)

@@ -23,8 +23,14 @@ def write_official_batches(folder: Path, data) -> None:
     folder.mkdir(parents=True)
     rows = lambda x: x.transpose(0, 3, 1, 2).reshape(len(x), -1)  # noqa: E731
     for i, part in enumerate(np.array_split(np.arange(len(data.x_train)), 5), start=1):
-        (folder / f"data_batch_{i}").write_bytes(pickle.dumps({b"data": rows(data.x_train[part]), b"labels": data.y_train[part].tolist()}))
-    (folder / "test_batch").write_bytes(pickle.dumps({b"data": rows(data.x_test), b"labels": data.y_test.tolist()}))
+        (folder / f"data_batch_{i}").write_bytes(
+            pickle.dumps(
+                {b"data": rows(data.x_train[part]), b"labels": data.y_train[part].tolist()}
+            )
+        )
+    (folder / "test_batch").write_bytes(
+        pickle.dumps({b"data": rows(data.x_test), b"labels": data.y_test.tolist()})
+    )
 
 
 def assert_same(loaded, data):
@@ -35,7 +41,13 @@ def assert_same(loaded, data):
 
 def test_npz(tmp_path, tiny):
     path = tmp_path / "c.npz"
-    np.savez(path, x_train=tiny.x_train, y_train=tiny.y_train[:, None], x_test=tiny.x_test, y_test=tiny.y_test[:, None])
+    np.savez(
+        path,
+        x_train=tiny.x_train,
+        y_train=tiny.y_train[:, None],
+        x_test=tiny.x_test,
+        y_test=tiny.y_test[:, None],
+    )
     loaded = load_cifar10(path)
     assert_same(loaded, tiny)
     assert loaded.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -55,7 +67,9 @@ def test_official_folder_and_tarball(tmp_path, tiny):
 
 def test_environment_variable(tmp_path, tiny, monkeypatch):
     path = tmp_path / "env.npz"
-    np.savez(path, x_train=tiny.x_train, y_train=tiny.y_train, x_test=tiny.x_test, y_test=tiny.y_test)
+    np.savez(
+        path, x_train=tiny.x_train, y_train=tiny.y_train, x_test=tiny.x_test, y_test=tiny.y_test
+    )
     monkeypatch.setenv("CLR_CIFAR10", str(path))
     assert load_cifar10().source == str(path)
 
@@ -68,16 +82,25 @@ def test_keras_loader_failure_says_how_to_provide_the_data(monkeypatch):
         raise OSError("no network")
 
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
-    with pytest.raises(DataError, match=r"could not download CIFAR-10 \(no network\).*--data.*CLR_CIFAR10.*cifar-10-python\.tar\.gz") as info:
+    with pytest.raises(
+        DataError,
+        match=r"could not download CIFAR-10 \(no network\).*--data.*CLR_CIFAR10"
+        r".*cifar-10-python\.tar\.gz",
+    ) as info:
         load_cifar10()
-    assert info.value.__cause__ is None and "\n" not in str(info.value)  # one line, no chained traceback
+    assert info.value.__cause__ is None and "\n" not in str(
+        info.value
+    )  # one line, no chained traceback
 
 
 @pytest.mark.parametrize(
     "make, message",
     [
         (lambda p: p / "missing.npz", r"No CIFAR-10 at .*missing\.npz.*CLR_CIFAR10"),
-        (lambda p: (np.savez(p / "bad.npz", x_train=np.zeros(1)), p / "bad.npz")[1], r"lacks the arrays \['x_test', 'y_test', 'y_train'\]"),
+        (
+            lambda p: (np.savez(p / "bad.npz", x_train=np.zeros(1)), p / "bad.npz")[1],
+            r"lacks the arrays \['x_test', 'y_test', 'y_train'\]",
+        ),
         (lambda p: (p / "empty").mkdir() or p / "empty", r"holds no cifar-10-batches-py data"),
         (lambda p: (p / "x.txt").write_text("") * 0 or p / "x.txt", r"Unknown CIFAR-10 file type"),
     ],
@@ -88,7 +111,9 @@ def test_bad_sources(tmp_path, make, message):
 
 
 def _npz(path, tiny, **changes):
-    arrays = dict(x_train=tiny.x_train, y_train=tiny.y_train, x_test=tiny.x_test, y_test=tiny.y_test)
+    arrays = dict(
+        x_train=tiny.x_train, y_train=tiny.y_train, x_test=tiny.x_test, y_test=tiny.y_test
+    )
     arrays.update(changes)
     np.savez(path, **arrays)
     return path
@@ -103,19 +128,53 @@ def _with(array, index, value):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        (lambda t: dict(y_train=_with(t.y_train.astype(np.int64), 0, 10)), r"class indices 0-9; found 10"),
-        (lambda t: dict(y_train=_with(t.y_train.astype(np.int64), 3, -1)), r"class indices 0-9; found -1"),
-        (lambda t: dict(y_test=_with(t.y_test.astype(np.int64), 0, 259)), r"`y_test` must hold class indices 0-9; found 259"),
-        (lambda t: dict(y_train=_with(t.y_train.astype(np.float64), 0, 3.7)), r"integer class indices 0-9; found 3\.7"),
-        (lambda t: dict(x_train=t.x_train.astype(np.float32) / 255), r"looks scaled to \[0, 1\].*raw 0-255"),
-        (lambda t: dict(x_train=_with(t.x_train.astype(np.float32), (0, 0, 0, 0), -3.0)), r"pixels must be in 0-255; they span -3"),
-        (lambda t: dict(x_test=_with(t.x_test.astype(np.float32), (1, 2, 3, 0), np.nan)), r"`x_test` holds NaN"),
+        (
+            lambda t: dict(y_train=_with(t.y_train.astype(np.int64), 0, 10)),
+            r"class indices 0-9; found 10",
+        ),
+        (
+            lambda t: dict(y_train=_with(t.y_train.astype(np.int64), 3, -1)),
+            r"class indices 0-9; found -1",
+        ),
+        (
+            lambda t: dict(y_test=_with(t.y_test.astype(np.int64), 0, 259)),
+            r"`y_test` must hold class indices 0-9; found 259",
+        ),
+        (
+            lambda t: dict(y_train=_with(t.y_train.astype(np.float64), 0, 3.7)),
+            r"integer class indices 0-9; found 3\.7",
+        ),
+        (
+            lambda t: dict(x_train=t.x_train.astype(np.float32) / 255),
+            r"looks scaled to \[0, 1\].*raw 0-255",
+        ),
+        (
+            lambda t: dict(x_train=_with(t.x_train.astype(np.float32), (0, 0, 0, 0), -3.0)),
+            r"pixels must be in 0-255; they span -3",
+        ),
+        (
+            lambda t: dict(x_test=_with(t.x_test.astype(np.float32), (1, 2, 3, 0), np.nan)),
+            r"`x_test` holds NaN",
+        ),
         (lambda t: dict(x_train=t.x_train[:0], y_train=t.y_train[:0]), r"the train split is empty"),
         (lambda t: dict(x_test=t.x_test[:0], y_test=t.y_test[:0]), r"the test split is empty"),
-        (lambda t: dict(y_train=np.eye(10, dtype=np.uint8)[t.y_train]), r"looks one-hot \(shape \(60, 10\)\).*argmax"),
+        (
+            lambda t: dict(y_train=np.eye(10, dtype=np.uint8)[t.y_train]),
+            r"looks one-hot \(shape \(60, 10\)\).*argmax",
+        ),
     ],
-    ids=["label-10", "label-minus-1", "label-259", "float-label", "images-0-1", "negative-pixel", "nan-pixel",
-         "empty-train", "empty-test", "one-hot"],
+    ids=[
+        "label-10",
+        "label-minus-1",
+        "label-259",
+        "float-label",
+        "images-0-1",
+        "negative-pixel",
+        "nan-pixel",
+        "empty-train",
+        "empty-test",
+        "one-hot",
+    ],
 )
 def test_bad_data_is_refused_in_one_line_naming_the_file(tmp_path, tiny, changes, message):
     path = _npz(tmp_path / "bad.npz", tiny, **changes(tiny))
@@ -125,7 +184,9 @@ def test_bad_data_is_refused_in_one_line_naming_the_file(tmp_path, tiny, changes
 
 
 @pytest.mark.parametrize(
-    "content", [b"", b"PK\x03\x04 truncated", np.random.default_rng(0).bytes(3000)], ids=["empty", "truncated", "random"]
+    "content",
+    [b"", b"PK\x03\x04 truncated", np.random.default_rng(0).bytes(3000)],
+    ids=["empty", "truncated", "random"],
 )
 def test_unreadable_npz_names_the_file(tmp_path, content):
     path = tmp_path / "broken.npz"
@@ -135,7 +196,12 @@ def test_unreadable_npz_names_the_file(tmp_path, content):
 
 
 def test_whole_float_labels_and_integer_images_are_accepted(tmp_path, tiny):
-    path = _npz(tmp_path / "ok.npz", tiny, y_train=tiny.y_train.astype(np.float64), x_test=tiny.x_test.astype(np.int64))
+    path = _npz(
+        tmp_path / "ok.npz",
+        tiny,
+        y_train=tiny.y_train.astype(np.float64),
+        x_test=tiny.x_test.astype(np.int64),
+    )
     assert_same(load_cifar10(path), tiny)
 
 
@@ -152,19 +218,30 @@ def test_synthetic_is_labelled_and_learnable():
 def test_preprocess_subtracts_the_mean_image_and_shuffles(tiny):
     out = preprocess(tiny, seed=1)
     np.testing.assert_allclose(out.x_train.mean(axis=0), 0, atol=1e-3)  # per pixel, per channel
-    assert out.x_train.dtype == np.float32 and np.abs(out.x_train).max() > 50  # raw 0-255 scale kept
+    assert (
+        out.x_train.dtype == np.float32 and np.abs(out.x_train).max() > 50
+    )  # raw 0-255 scale kept
     mean_image = tiny.x_train.astype(np.float32).mean(axis=0)
     assert sorted(out.y_test.tolist()) == sorted(tiny.y_test.tolist())
-    np.testing.assert_allclose(np.sort((out.x_test + mean_image).ravel()), np.sort(tiny.x_test.astype(np.float32).ravel()), atol=1e-3)
+    np.testing.assert_allclose(
+        np.sort((out.x_test + mean_image).ravel()),
+        np.sort(tiny.x_test.astype(np.float32).ravel()),
+        atol=1e-3,
+    )
     assert not np.array_equal(out.y_train, tiny.y_train)  # shuffled ...
     np.testing.assert_array_equal(preprocess(tiny, seed=1).y_train, out.y_train)  # ... reproducibly
     assert len(preprocess(tiny, seed=1, n_train=30, n_test=10).x_train) == 30
 
 
-@pytest.mark.skipif(not SHARED_SMALL.exists(), reason="no ../shared/data (a fresh machine): covered by the generated data above")
+@pytest.mark.skipif(
+    not SHARED_SMALL.exists(),
+    reason="no ../shared/data (a fresh machine): covered by the generated data above",
+)
 def test_the_teams_offline_copy():
     data = load_cifar10(SHARED_SMALL)
     assert data.sha256 == "5f34067b7d36e6a0f4134006dfa45bfcc01aa4e25f0383625a8732072138cfa0"
-    assert data.x_train.shape == (5000, 32, 32, 3) and np.bincount(data.y_train).tolist() == [500] * 10
+    assert (
+        data.x_train.shape == (5000, 32, 32, 3) and np.bincount(data.y_train).tolist() == [500] * 10
+    )
     subset = preprocess(data, seed=0, n_train=200)
     assert len(np.unique(subset.y_train)) == 10  # sorted by class in the file, shuffled here

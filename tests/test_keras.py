@@ -22,7 +22,9 @@ class LRRecorder(keras.callbacks.Callback):
 
 def make_model(learning_rate, seed=0):
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
+    )
     model.compile(keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9), "mse")
     return model
 
@@ -40,7 +42,11 @@ def random_policies(n, seed=1):
     rng = np.random.default_rng(seed)
     for _ in range(n):
         base_lr = float(10 ** rng.uniform(-5, -1))
-        kw = dict(base_lr=base_lr, max_lr=base_lr * float(rng.uniform(1, 20)), step_size=float(rng.choice([1, 7, 2000, rng.uniform(1, 5000)])))
+        kw = dict(
+            base_lr=base_lr,
+            max_lr=base_lr * float(rng.uniform(1, 20)),
+            step_size=float(rng.choice([1, 7, 2000, rng.uniform(1, 5000)])),
+        )
         kind = rng.integers(0, 6)
         if kind == 1:
             kw["mode"] = "triangular2"
@@ -49,13 +55,22 @@ def random_policies(n, seed=1):
         elif kind == 3:
             kw.update(scale_fn=clr.SineScale())
         elif kind == 4:
-            kw.update(scale_fn=clr.ExpScale(float(rng.uniform(0.9999, 1.0))), scale_mode="iterations")
+            kw.update(
+                scale_fn=clr.ExpScale(float(rng.uniform(0.9999, 1.0))), scale_mode="iterations"
+            )
         elif kind == 5:
             kw.update(step_size_down=float(rng.uniform(1, 5000)))
         yield kw
 
 
-@pytest.mark.parametrize("kwargs", list(random_policies(40)), ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items() if k in ("mode", "scale_fn", "step_size_down")) or "triangular")
+@pytest.mark.parametrize(
+    "kwargs",
+    list(random_policies(40)),
+    ids=lambda kw: (
+        ",".join(f"{k}={v}" for k, v in kw.items() if k in ("mode", "scale_fn", "step_size_down"))
+        or "triangular"
+    ),
+)
 def test_schedule_matches_numpy(kwargs):
     steps = np.unique(np.concatenate([np.arange(0, 5000), np.linspace(0, 100_000, 2001).round()]))
     want = clr.cyclic_lr(steps, **kwargs)
@@ -64,7 +79,11 @@ def test_schedule_matches_numpy(kwargs):
     # float32: a few ulps of max_lr, plus, for a period float32 cannot hold exactly, the
     # position error that grows with the iteration count (zero for integer step sizes).
     up, down = kwargs["step_size"], kwargs.get("step_size_down") or kwargs["step_size"]
-    drift = 0.0 if float(up + down).is_integer() else 8 * np.finfo(np.float32).eps * steps / min(up, down)
+    drift = (
+        0.0
+        if float(up + down).is_integer()
+        else 8 * np.finfo(np.float32).eps * steps / min(up, down)
+    )
     atol = 2e-6 * kwargs["max_lr"] + (kwargs["max_lr"] - kwargs["base_lr"]) * drift
     assert np.all(np.abs(got - want) <= atol + 2e-6 * np.abs(want))
 
@@ -74,7 +93,9 @@ def test_schedule_accepts_int64_step_and_refuses_bad_input():
     assert float(CyclicalLearningRate()(step)) == pytest.approx(0.006)
     with pytest.raises(ValueError, match=r"`max_lr` must be >= `base_lr`"):
         CyclicalLearningRate(base_lr=0.01, max_lr=0.001)
-    with pytest.raises(ValueError, match=r"`scale_mode` must be None or 'iterations' for mode='exp_range'"):
+    with pytest.raises(
+        ValueError, match=r"`scale_mode` must be None or 'iterations' for mode='exp_range'"
+    ):
         CyclicalLearningRate(mode="exp_range", gamma=0.99, scale_mode="cycle")
 
 
@@ -90,7 +111,17 @@ def test_schedule_accepts_int64_step_and_refuses_bad_input():
 def test_get_config_round_trip(kwargs):
     schedule = CyclicalLearningRate(**kwargs)
     config = schedule.get_config()
-    assert set(config) == {"base_lr", "max_lr", "step_size", "mode", "gamma", "scale_fn", "scale_mode", "step_size_down", "name"}
+    assert set(config) == {
+        "base_lr",
+        "max_lr",
+        "step_size",
+        "mode",
+        "gamma",
+        "scale_fn",
+        "scale_mode",
+        "step_size_down",
+        "name",
+    }
     again = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(schedule))
     assert isinstance(again, CyclicalLearningRate) and again.policy == schedule.policy
     assert again.get_config() == config
@@ -99,7 +130,11 @@ def test_get_config_round_trip(kwargs):
 def test_saved_model_resumes_the_cycle(tmp_path):
     """Train 3 epochs, save, load, train 3 more: same lr trace and weights as 6 epochs straight."""
     x, y = data()
-    schedule = lambda: CyclicalLearningRate(base_lr=0.001, max_lr=0.01, step_size=3, scale_fn=clr.SineScale())  # noqa: E731
+
+    def schedule():
+        return CyclicalLearningRate(
+            base_lr=0.001, max_lr=0.01, step_size=3, scale_fn=clr.SineScale()
+        )
 
     straight, rec = make_model(schedule()), LRRecorder()
     straight.fit(x, y, batch_size=16, epochs=6, shuffle=False, verbose=0, callbacks=[rec])
@@ -115,7 +150,9 @@ def test_saved_model_resumes_the_cycle(tmp_path):
 
     assert len(rec.lrs) == 24
     np.testing.assert_allclose(rec1.lrs + rec2.lrs, rec.lrs, rtol=1e-6)
-    np.testing.assert_allclose(rec.lrs, clr.cyclic_lr(np.arange(24), 0.001, 0.01, 3, scale_fn=clr.SineScale()), rtol=1e-6)
+    np.testing.assert_allclose(
+        rec.lrs, clr.cyclic_lr(np.arange(24), 0.001, 0.01, 3, scale_fn=clr.SineScale()), rtol=1e-6
+    )
     for a, b in zip(loaded.get_weights(), straight.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
@@ -130,7 +167,9 @@ def test_callback_history_and_base_lr_override():
     model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[cb, rec])
     h = cb.history
     assert h["iterations"] == list(range(24))
-    np.testing.assert_allclose(h["lr"], clr.cyclic_lr(np.arange(24), 0.001, 0.006, 5, mode="triangular2"))
+    np.testing.assert_allclose(
+        h["lr"], clr.cyclic_lr(np.arange(24), 0.001, 0.006, 5, mode="triangular2")
+    )
     np.testing.assert_allclose(rec.lrs, h["lr"], rtol=1e-6)  # what the optimizer really used
     assert len(h["loss"]) == 24 and all(np.isfinite(h["loss"]))
     assert cb.trn_iterations == cb.clr_iterations == 24
@@ -142,14 +181,19 @@ def test_callback_continues_across_fit_calls_and_resets():
     cb = CyclicLR(base_lr=0.001, max_lr=0.006, step_size=4, mode="exp_range", gamma=0.9)
     model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[cb])
     model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[cb])  # continues
-    np.testing.assert_allclose(cb.history["lr"], clr.cyclic_lr(np.arange(16), 0.001, 0.006, 4, mode="exp_range", gamma=0.9))
+    np.testing.assert_allclose(
+        cb.history["lr"], clr.cyclic_lr(np.arange(16), 0.001, 0.006, 4, mode="exp_range", gamma=0.9)
+    )
 
     cb.reset(new_base_lr=0.0001, new_max_lr=0.0005)
     assert cb.clr_iterations == 0 and cb.trn_iterations == 16
     model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[cb])
     assert cb.history["iterations"] == list(range(24))
     # The new cycle starts at the new base and its exp_range decay restarts.
-    np.testing.assert_allclose(cb.history["lr"][16:], clr.cyclic_lr(np.arange(8), 0.0001, 0.0005, 4, mode="exp_range", gamma=0.9))
+    np.testing.assert_allclose(
+        cb.history["lr"][16:],
+        clr.cyclic_lr(np.arange(8), 0.0001, 0.0005, 4, mode="exp_range", gamma=0.9),
+    )
 
     cb._reset(new_step_size=2)  # the seed's name
     assert (cb.base_lr, cb.max_lr, cb.step_size) == (0.0001, 0.0005, 2.0)
@@ -171,7 +215,9 @@ def test_callback_state_moves_to_a_new_callback():
 def test_callback_refuses_an_optimizer_with_a_schedule():
     x, y = data()
     model = make_model(CyclicalLearningRate())
-    with pytest.raises(TypeError, match=r"must be built with a float `learning_rate`.*CyclicalLearningRate"):
+    with pytest.raises(
+        TypeError, match=r"must be built with a float `learning_rate`.*CyclicalLearningRate"
+    ):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[CyclicLR()])
 
 
@@ -189,5 +235,7 @@ def test_callback_warns_about_steps_per_execution():
 def test_callback_validates_its_arguments():
     with pytest.raises(ValueError, match=r"`step_size` must be a finite number > 0"):
         CyclicLR(step_size=0)
-    with pytest.raises(ValueError, match=r"`scale_mode` must be None or 'cycle' for mode='triangular'"):
+    with pytest.raises(
+        ValueError, match=r"`scale_mode` must be None or 'cycle' for mode='triangular'"
+    ):
         CyclicLR(scale_mode="iterations")

@@ -8,12 +8,17 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "modules", ["clr", "clr.cifar10, clr.cifar10.protocol, clr.cifar10.results, clr.cifar10.data, clr.experiments"]
+    "modules",
+    [
+        "clr",
+        "clr.cifar10, clr.cifar10.protocol, clr.cifar10.results, clr.cifar10.data, clr.experiments",
+    ],
 )
 def test_import_does_not_import_keras_or_tensorflow(modules):
     code = (
         f"import sys, {modules}\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'keras', 'tensorflow', 'jax', 'torch', 'matplotlib', 'ray'})\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'keras', 'tensorflow', "
+        "'jax', 'torch', 'matplotlib', 'ray'})\n"
         "print(heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,4 +1,4 @@
-"""The cifar10_full network: Caffe's layer shapes, parameter count, regularisation, bias rates and LRN."""
+"""cifar10_full: Caffe's layer shapes, parameter count, regularisation, bias rates and LRN."""
 
 import numpy as np
 import pytest
@@ -25,16 +25,25 @@ def test_layer_shapes_match_caffe():
 
 def test_initialisation_and_weight_decay():
     model = cifar10_full(seed=0)
-    stds = {name: float(np.std(model.get_layer(name).kernel)) for name in ("conv1", "conv2", "conv3", "ip1")}
+    stds = {
+        name: float(np.std(model.get_layer(name).kernel))
+        for name in ("conv1", "conv2", "conv3", "ip1")
+    }
     assert stds["conv1"] == pytest.approx(1e-4, rel=0.1)
     for name in ("conv2", "conv3", "ip1"):
         assert stds[name] == pytest.approx(1e-2, rel=0.1)
-    assert all(not np.any(layer.bias) for layer in model.layers if hasattr(layer, "bias") and layer.bias is not None)
+    assert all(
+        not np.any(layer.bias)
+        for layer in model.layers
+        if hasattr(layer, "bias") and layer.bias is not None
+    )
     # Caffe decay 0.004 (x250 on ip1) as Keras L2 on the loss: l = decay * mult / 2.
     assert model.get_layer("conv1").kernel_regularizer.l2 == pytest.approx(0.002)
     assert model.get_layer("ip1").kernel_regularizer.l2 == pytest.approx(0.5)
     # Caffe's decay_mult defaults to 1: conv1-conv3's biases are decayed; ip1's has decay_mult 0.
-    assert [model.get_layer(n).bias_regularizer.l2 for n in ("conv1", "conv2", "conv3")] == pytest.approx([0.002] * 3)
+    assert [
+        model.get_layer(n).bias_regularizer.l2 for n in ("conv1", "conv2", "conv3")
+    ] == pytest.approx([0.002] * 3)
     assert model.get_layer("ip1").bias_regularizer is None
     assert cifar10_full(weight_decay=0).get_layer("ip1").kernel_regularizer is None
 
@@ -50,7 +59,9 @@ def test_within_channel_lrn_formula():
     corner = x[0, 0:2, 0:2, 1]
     want = x[0, 0, 0, 1] / (1 + 5e-5 * np.sum(corner**2) / 9) ** 0.75
     assert y[0, 0, 0, 1] == pytest.approx(want, rel=1e-5)
-    assert y[0, 0, 0, 1] != pytest.approx(x[0, 0, 0, 1] / (1 + 5e-5 * np.mean(corner**2)) ** 0.75, rel=1e-5)
+    assert y[0, 0, 0, 1] != pytest.approx(
+        x[0, 0, 0, 1] / (1 + 5e-5 * np.mean(corner**2)) ** 0.75, rel=1e-5
+    )
 
 
 def data_gradients(model, loss_fn, x, y, variables):
@@ -66,7 +77,9 @@ def data_gradients(model, loss_fn, x, y, variables):
             return loss_fn(y, logits)
 
         grads = jax.grad(loss)(trainable)
-        index = [next(i for i, v in enumerate(model.trainable_variables) if v is w) for w in variables]
+        index = [
+            next(i for i, v in enumerate(model.trainable_variables) if v is w) for w in variables
+        ]
         return [np.asarray(grads[i]) for i in index]
     import tensorflow as tf
 
@@ -81,13 +94,21 @@ def test_caffe_bias_rate_and_decay_match_a_hand_computed_sgd_step():
     model = cifar10_full(seed=0)
     model.build((None, 32, 32, 3))
     model.get_layer("conv1").bias.assign(np.full(32, 0.1, "float32"))  # so that decay shows
-    optimizer = ck.SGD(learning_rate=clr.Constant(0.01), momentum=0.9, lr_multipliers=caffe_lr_multipliers(model))
+    optimizer = ck.SGD(
+        learning_rate=clr.Constant(0.01), momentum=0.9, lr_multipliers=caffe_lr_multipliers(model)
+    )
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(optimizer, loss_fn)
     rng = np.random.default_rng(0)
-    batches = [(rng.normal(0, 50, (8, 32, 32, 3)).astype("float32"), rng.integers(0, 10, 8)) for _ in range(2)]
+    batches = [
+        (rng.normal(0, 50, (8, 32, 32, 3)).astype("float32"), rng.integers(0, 10, 8))
+        for _ in range(2)
+    ]
     bias, kernel = model.get_layer("conv1").bias, model.get_layer("ip1").kernel
-    w = {"b": keras.ops.convert_to_numpy(bias).astype(np.float64), "k": keras.ops.convert_to_numpy(kernel).astype(np.float64)}
+    w = {
+        "b": keras.ops.convert_to_numpy(bias).astype(np.float64),
+        "k": keras.ops.convert_to_numpy(kernel).astype(np.float64),
+    }
     v = {"b": 0.0, "k": 0.0}
     for x, y in batches:
         g_b, g_k = data_gradients(model, loss_fn, x, y, [bias, kernel])  # Caffe adds decay to these
@@ -112,4 +133,6 @@ def test_model_saves_and_loads(tmp_path):
     model.save(tmp_path / "m.keras")
     again = keras.models.load_model(tmp_path / "m.keras")
     x = np.random.default_rng(0).normal(scale=60, size=(2, 32, 32, 3)).astype("float32")
-    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )

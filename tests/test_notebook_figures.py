@@ -1,4 +1,4 @@
-"""Every figure a notebook makes is stored as an image, in the committed notebooks and in a fresh run.
+"""Every figure a notebook makes is stored as an image: committed notebooks and a fresh run.
 
 A cell whose output is only the text ``<Figure size ... with N Axes>`` drew nothing a reader can
 see (on GitHub, or in nbval's comparison, which ignores images and so cannot notice).
@@ -29,7 +29,9 @@ def figure_cells_without_image(cells: list[dict]) -> list[int]:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_committed_notebooks_store_every_figure_as_an_image(path):
     cells = json.loads(path.read_text())["cells"]
-    assert figure_cells_without_image(cells) == [], f"{path.name}: cells that made a figure but stored no image"
+    assert figure_cells_without_image(cells) == [], (
+        f"{path.name}: cells that made a figure but stored no image"
+    )
 
 
 def test_a_fresh_kernel_shows_figures_after_importing_the_widgets():

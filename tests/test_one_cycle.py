@@ -14,7 +14,11 @@ import clr
 def test_one_cycle_two_phases_by_hand():
     # max_lr 1, total 100, pct 0.3: up ends at 29, down at 99; start 1/25, end 1/25/1e4.
     lr = lambda i, **k: clr.one_cycle(i, max_lr=1.0, total_steps=100, **k)  # noqa: E731
-    assert lr(0) == pytest.approx(0.04) and lr(29) == pytest.approx(1.0) and lr(99) == pytest.approx(4e-6)
+    assert (
+        lr(0) == pytest.approx(0.04)
+        and lr(29) == pytest.approx(1.0)
+        and lr(99) == pytest.approx(4e-6)
+    )
     assert lr(14.5) == pytest.approx((0.04 + 1.0) / 2)  # cos: halfway in value at halfway in time
     assert lr(64) == pytest.approx(4e-6 + (1 - 4e-6) / 2 * (math.cos(math.pi * 35 / 70) + 1))
     assert lr(64, anneal_strategy="linear") == pytest.approx(1 + (4e-6 - 1) * 35 / 70)
@@ -28,7 +32,9 @@ def test_one_cycle_three_phases_by_hand():
     assert (lr(0), lr(29), lr(58), lr(99)) == pytest.approx((0.04, 1.0, 0.04, 4e-6))
     assert lr(43.5) == pytest.approx(0.52)
     mom = lambda i: clr.one_cycle_momentum(i, total_steps=100, three_phase=True)  # noqa: E731
-    assert (mom(0), mom(29), mom(58), mom(80), mom(99)) == pytest.approx((0.95, 0.85, 0.95, 0.95, 0.95))
+    assert (mom(0), mom(29), mom(58), mom(80), mom(99)) == pytest.approx(
+        (0.95, 0.85, 0.95, 0.95, 0.95)
+    )
 
 
 def test_properties():
@@ -36,8 +42,14 @@ def test_properties():
     for three_phase in (False, True):
         lr = clr.one_cycle(it, 0.1, 1000, three_phase=three_phase)
         mom = clr.one_cycle_momentum(it, 1000, three_phase=three_phase)
-        assert lr.max() == pytest.approx(0.1) and lr.argmax() == 299 and lr[-1] == pytest.approx(0.1 / 25 / 1e4)
-        assert np.all(np.diff(lr[:300]) > 0) and np.all((mom >= 0.85 - 1e-12) & (mom <= 0.95 + 1e-12))
+        assert (
+            lr.max() == pytest.approx(0.1)
+            and lr.argmax() == 299
+            and lr[-1] == pytest.approx(0.1 / 25 / 1e4)
+        )
+        assert np.all(np.diff(lr[:300]) > 0) and np.all(
+            (mom >= 0.85 - 1e-12) & (mom <= 0.95 + 1e-12)
+        )
         # momentum moves opposite to the rate while the rate cycles
         assert np.all(np.sign(np.diff(mom[:300])) == -np.sign(np.diff(lr[:300])))
     rate = clr.cyclic_lr(it * 10, mode="triangular2")
@@ -52,13 +64,31 @@ def test_properties():
         (lambda: clr.one_cycle(100, 0.1, 100), r"in \[0, total_steps\) = \[0, 100\)"),
         (lambda: clr.one_cycle(0, -0.1, 100), r"`max_lr` must be a finite number > 0"),
         (lambda: clr.one_cycle(0, 0.1, 100.0), r"`total_steps` must be an integer >= 2"),
-        (lambda: clr.one_cycle(0, 0.1, 100, pct_start=1.0), r"`pct_start` must be a finite number in \(0, 1\)"),
-        (lambda: clr.one_cycle(0, 0.1, 100, anneal_strategy="cosine"), r"`anneal_strategy` must be one of \('cos', 'linear'\)"),
-        (lambda: clr.one_cycle(0, 0.1, 100, three_phase="yes"), r"`three_phase` must be True or False"),
+        (
+            lambda: clr.one_cycle(0, 0.1, 100, pct_start=1.0),
+            r"`pct_start` must be a finite number in \(0, 1\)",
+        ),
+        (
+            lambda: clr.one_cycle(0, 0.1, 100, anneal_strategy="cosine"),
+            r"`anneal_strategy` must be one of \('cos', 'linear'\)",
+        ),
+        (
+            lambda: clr.one_cycle(0, 0.1, 100, three_phase="yes"),
+            r"`three_phase` must be True or False",
+        ),
         (lambda: clr.one_cycle(0, 0.1, 10, pct_start=0.05), r"leaves a phase of two phases empty"),
-        (lambda: clr.one_cycle(0, 0.1, 10, pct_start=0.6, three_phase=True), r"leaves a phase of three phases empty"),
-        (lambda: clr.one_cycle_momentum(0, 100, base_momentum=0.95, max_momentum=0.85), r"`max_momentum` must be >= `base_momentum`"),
-        (lambda: clr.cyclic_momentum(0, max_momentum=1.5), r"`max_momentum` must be a finite number in \[0, 1\]"),
+        (
+            lambda: clr.one_cycle(0, 0.1, 10, pct_start=0.6, three_phase=True),
+            r"leaves a phase of three phases empty",
+        ),
+        (
+            lambda: clr.one_cycle_momentum(0, 100, base_momentum=0.95, max_momentum=0.85),
+            r"`max_momentum` must be >= `base_momentum`",
+        ),
+        (
+            lambda: clr.cyclic_momentum(0, max_momentum=1.5),
+            r"`max_momentum` must be a finite number in \[0, 1\]",
+        ),
         (lambda: clr.cyclic_momentum(0, step_size=0), r"`step_size` must be a finite number > 0"),
     ],
 )
@@ -73,13 +103,20 @@ def test_agrees_with_pytorch():
     for trial in range(24):
         total = int(rng.integers(20, 400))
         kwargs = dict(
-            max_lr=float(rng.uniform(0.01, 1)), pct_start=float(rng.uniform(0.1, 0.45)),
-            anneal_strategy=("cos", "linear")[trial % 2], div_factor=float(rng.uniform(5, 50)),
-            final_div_factor=float(rng.uniform(10, 1e4)), three_phase=bool(trial % 4 >= 2),
-        )  # fmt: skip
-        momenta = dict(base_momentum=float(rng.uniform(0.7, 0.85)), max_momentum=float(rng.uniform(0.86, 0.99)))
+            max_lr=float(rng.uniform(0.01, 1)),
+            pct_start=float(rng.uniform(0.1, 0.45)),
+            anneal_strategy=("cos", "linear")[trial % 2],
+            div_factor=float(rng.uniform(5, 50)),
+            final_div_factor=float(rng.uniform(10, 1e4)),
+            three_phase=bool(trial % 4 >= 2),
+        )
+        momenta = dict(
+            base_momentum=float(rng.uniform(0.7, 0.85)), max_momentum=float(rng.uniform(0.86, 0.99))
+        )
         optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, total_steps=total, **kwargs, **momenta)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, total_steps=total, **kwargs, **momenta
+        )
         lrs, moms = [], []
         for _ in range(total):
             lrs.append(optimizer.param_groups[0]["lr"])
@@ -88,19 +125,36 @@ def test_agrees_with_pytorch():
             scheduler.step()
         it = np.arange(total)
         np.testing.assert_allclose(clr.one_cycle(it, total_steps=total, **kwargs), lrs, rtol=1e-6)
-        ours = clr.one_cycle_momentum(it, total, pct_start=kwargs["pct_start"], anneal_strategy=kwargs["anneal_strategy"],
-                                      three_phase=kwargs["three_phase"], **momenta)  # fmt: skip
+        ours = clr.one_cycle_momentum(
+            it,
+            total,
+            pct_start=kwargs["pct_start"],
+            anneal_strategy=kwargs["anneal_strategy"],
+            three_phase=kwargs["three_phase"],
+            **momenta,
+        )
         np.testing.assert_allclose(ours, moms, rtol=1e-6)
     for mode, gamma in (("triangular", 1.0), ("triangular2", 1.0), ("exp_range", 0.999)):
         optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
-        scheduler = torch.optim.lr_scheduler.CyclicLR(optimizer, 0.001, 0.006, step_size_up=50, step_size_down=30, mode=mode,
-                                                      gamma=gamma, base_momentum=0.8, max_momentum=0.9)  # fmt: skip
+        scheduler = torch.optim.lr_scheduler.CyclicLR(
+            optimizer,
+            0.001,
+            0.006,
+            step_size_up=50,
+            step_size_down=30,
+            mode=mode,
+            gamma=gamma,
+            base_momentum=0.8,
+            max_momentum=0.9,
+        )
         moms = []
         for _ in range(500):
             moms.append(optimizer.param_groups[0]["momentum"])
             optimizer.step()
             scheduler.step()
-        ours = clr.cyclic_momentum(np.arange(500), 0.8, 0.9, step_size=50, step_size_down=30, mode=mode, gamma=gamma)
+        ours = clr.cyclic_momentum(
+            np.arange(500), 0.8, 0.9, step_size=50, step_size_down=30, mode=mode, gamma=gamma
+        )
         np.testing.assert_allclose(ours, moms, rtol=1e-9, atol=1e-12)
 
 
@@ -111,13 +165,23 @@ import clr.keras as ck  # noqa: E402
 
 
 def linear_model(seed=0):
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, kernel_initializer=keras.initializers.RandomNormal(seed=seed), name="dense")])
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(
+                1, kernel_initializer=keras.initializers.RandomNormal(seed=seed), name="dense"
+            ),
+        ]
+    )
     return model
 
 
 def data(steps=12, seed=1):
     rng = np.random.default_rng(seed)
-    return [(rng.normal(size=(8, 3)).astype("float32"), rng.normal(size=(8, 1)).astype("float32")) for _ in range(steps)]
+    return [
+        (rng.normal(size=(8, 3)).astype("float32"), rng.normal(size=(8, 1)).astype("float32"))
+        for _ in range(steps)
+    ]
 
 
 def hand_sgd(w, b, batches, lr, momentum, nesterov=False):
@@ -201,7 +265,11 @@ def test_save_mid_run_load_and_continue_is_uninterrupted(tmp_path):
     batches = data(steps=16)
 
     def optimizer():
-        return ck.SGD(ck.OneCycle(0.05, 16), momentum=ck.OneCycleMomentum(16, three_phase=True), lr_multipliers={"dense/bias": 2.0})
+        return ck.SGD(
+            ck.OneCycle(0.05, 16),
+            momentum=ck.OneCycleMomentum(16, three_phase=True),
+            lr_multipliers={"dense/bias": 2.0},
+        )
 
     _, straight = trajectory(optimizer(), batches)
     model = linear_model()
@@ -210,7 +278,9 @@ def test_save_mid_run_load_and_continue_is_uninterrupted(tmp_path):
         model.train_on_batch(x, y)
     model.save(tmp_path / "mid.keras")
     loaded = keras.models.load_model(tmp_path / "mid.keras")
-    assert isinstance(loaded.optimizer.momentum, ck.OneCycleMomentum) and loaded.optimizer.lr_multipliers == {"dense/bias": 2.0}
+    assert isinstance(
+        loaded.optimizer.momentum, ck.OneCycleMomentum
+    ) and loaded.optimizer.lr_multipliers == {"dense/bias": 2.0}
     resumed = []
     for x, y in batches[7:]:
         loaded.train_on_batch(x, y)
@@ -221,27 +291,44 @@ def test_save_mid_run_load_and_continue_is_uninterrupted(tmp_path):
 @pytest.mark.parametrize(
     "schedule, numpy_fn",
     [
-        (lambda: ck.OneCycle(0.1, 500, three_phase=True), lambda it: clr.one_cycle(it, 0.1, 500, three_phase=True)),
-        (lambda: ck.OneCycle(0.1, 500, anneal_strategy="linear"), lambda it: clr.one_cycle(it, 0.1, 500, anneal_strategy="linear")),
+        (
+            lambda: ck.OneCycle(0.1, 500, three_phase=True),
+            lambda it: clr.one_cycle(it, 0.1, 500, three_phase=True),
+        ),
+        (
+            lambda: ck.OneCycle(0.1, 500, anneal_strategy="linear"),
+            lambda it: clr.one_cycle(it, 0.1, 500, anneal_strategy="linear"),
+        ),
         (lambda: ck.OneCycleMomentum(500), lambda it: clr.one_cycle_momentum(it, 500)),
-        (lambda: ck.CyclicalMomentum(mode="exp_range", gamma=0.999, step_size=40), lambda it: clr.cyclic_momentum(it, mode="exp_range", gamma=0.999, step_size=40)),
+        (
+            lambda: ck.CyclicalMomentum(mode="exp_range", gamma=0.999, step_size=40),
+            lambda it: clr.cyclic_momentum(it, mode="exp_range", gamma=0.999, step_size=40),
+        ),
     ],
 )
 def test_keras_schedules_match_numpy_and_round_trip(schedule, numpy_fn):
     s = schedule()
     it = np.arange(500)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(s(it)), numpy_fn(it), rtol=2e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(s(it)), numpy_fn(it), rtol=2e-5, atol=1e-7
+    )
     again = type(s).from_config(s.get_config())
     assert again.policy == s.policy and again.get_config() == s.get_config()
-    assert "name" in s.get_config() and set(s.get_config()) - {"name"} == {f for f in type(s.policy).__dataclass_fields__}
+    assert "name" in s.get_config() and set(s.get_config()) - {"name"} == {
+        f for f in type(s.policy).__dataclass_fields__
+    }
 
 
 def test_optimizer_arguments_are_checked_at_construction():
-    with pytest.raises(ValueError, match=r"`momentum` must be a finite number in \[0, 1\]. Received: momentum=1.5"):
+    with pytest.raises(
+        ValueError, match=r"`momentum` must be a finite number in \[0, 1\]. Received: momentum=1.5"
+    ):
         ck.SGD(0.1, momentum=1.5)
     with pytest.raises(ValueError, match=r"`lr_multipliers\['x'\]` must be a finite number > 0"):
         ck.SGD(0.1, lr_multipliers={"x": 0})
     model = linear_model()
     model.compile(ck.SGD(0.1, lr_multipliers={"no_such/bias": 2.0}), "mse")
-    with pytest.raises(ValueError, match=r"'no_such/bias' must name exactly one trainable variable; it matches 0"):
+    with pytest.raises(
+        ValueError, match=r"'no_such/bias' must name exactly one trainable variable; it matches 0"
+    ):
         model.train_on_batch(*data(1)[0])

@@ -69,14 +69,20 @@ def test_seed_custom_policies():
         (clr.ExpScale(5**-1e-4), decay, "iterations"),
     ]:
         want = [seed_formula(i, 0.001, 0.006, 2000, lam, scale_mode) for i in it]
-        np.testing.assert_allclose(cyclic_lr(it, scale_fn=builtin, scale_mode=scale_mode), want, rtol=1e-10, atol=1e-15)
-        np.testing.assert_allclose(cyclic_lr(it, scale_fn=lam, scale_mode=scale_mode), want, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            cyclic_lr(it, scale_fn=builtin, scale_mode=scale_mode), want, rtol=1e-10, atol=1e-15
+        )
+        np.testing.assert_allclose(
+            cyclic_lr(it, scale_fn=lam, scale_mode=scale_mode), want, rtol=1e-12, atol=1e-15
+        )
 
 
 def test_asymmetric_cycle_matches_pytorch_example():
     # peers-and-paper.md §2.2: up 1000, down 3000.
     got = cyclic_lr([0, 500, 1000, 2000, 3000, 4000], step_size=1000, step_size_down=3000)
-    np.testing.assert_allclose(got, [0.001, 0.0035, 0.006, 0.004333333, 0.002666667, 0.001], atol=1e-9)
+    np.testing.assert_allclose(
+        got, [0.001, 0.0035, 0.006, 0.004333333, 0.002666667, 0.001], atol=1e-9
+    )
 
 
 def test_scalar_gives_float_array_gives_array():
@@ -99,7 +105,10 @@ def test_scale_mode_explicit_and_default():
     assert CyclicPolicy(mode="exp_range", gamma=0.9).resolved_scale_mode == "iterations"
     assert CyclicPolicy(mode="triangular2", scale_mode="cycle").resolved_scale_mode == "cycle"
     assert CyclicPolicy(scale_fn=clr.SineScale()).resolved_scale_mode == "cycle"
-    assert CyclicPolicy(scale_fn=clr.SineScale(), scale_mode="iterations").resolved_scale_mode == "iterations"
+    assert (
+        CyclicPolicy(scale_fn=clr.SineScale(), scale_mode="iterations").resolved_scale_mode
+        == "iterations"
+    )
 
 
 def test_builtin_scales_pickle_and_compare():
@@ -113,9 +122,7 @@ def test_builtin_scales_pickle_and_compare():
 
 # -- properties of the curve ---------------------------------------------------------------
 
-bounds = st.tuples(
-    st.floats(1e-6, 1.0), st.floats(1.0, 100.0)
-).map(lambda t: (t[0], t[0] * t[1]))
+bounds = st.tuples(st.floats(1e-6, 1.0), st.floats(1.0, 100.0)).map(lambda t: (t[0], t[0] * t[1]))
 step_sizes = st.integers(1, 5000)
 
 
@@ -142,7 +149,9 @@ def test_triangular2_halves_the_amplitude_each_cycle(lrs, step_size, cycle):
     base_lr, max_lr = lrs
     peak = (2 * cycle - 1) * step_size
     amp = cyclic_lr(peak, base_lr, max_lr, step_size, mode="triangular2") - base_lr
-    amp_next = cyclic_lr(peak + 2 * step_size, base_lr, max_lr, step_size, mode="triangular2") - base_lr
+    amp_next = (
+        cyclic_lr(peak + 2 * step_size, base_lr, max_lr, step_size, mode="triangular2") - base_lr
+    )
     # lr - base_lr cancels digits when the amplitude is tiny: tolerance relative to max_lr.
     assert amp == pytest.approx((max_lr - base_lr) / 2 ** (cycle - 1), rel=1e-9, abs=1e-14 * max_lr)
     assert amp_next == pytest.approx(amp / 2, rel=1e-9, abs=1e-14 * max_lr)
@@ -165,7 +174,9 @@ def test_asymmetric_cycle_shape(lrs, up, down):
     lr = cyclic_lr(it, base_lr, max_lr, up, step_size_down=down)
     assert lr[0] == pytest.approx(base_lr) and lr[up] == pytest.approx(max_lr)
     assert lr[up + down] == pytest.approx(base_lr)
-    assert np.all(np.diff(lr[: up + 1]) >= -1e-15) and np.all(np.diff(lr[up : up + down + 1]) <= 1e-15)
+    assert np.all(np.diff(lr[: up + 1]) >= -1e-15) and np.all(
+        np.diff(lr[up : up + down + 1]) <= 1e-15
+    )
     np.testing.assert_allclose(lr[up + down :], lr[: up + down + 1], rtol=1e-9)
 
 
@@ -177,29 +188,74 @@ BAD = [
     (dict(base_lr=float("nan")), ValueError, r"`base_lr`.*Received: base_lr=nan"),
     (dict(base_lr=float("inf")), ValueError, r"`base_lr`.*finite"),
     (dict(base_lr="0.1"), TypeError, r"`base_lr` must be a finite number"),
-    (dict(max_lr=0.0005), ValueError, r"`max_lr` must be >= `base_lr` \(0\.001\)\. Received: max_lr=0\.0005"),
+    (
+        dict(max_lr=0.0005),
+        ValueError,
+        r"`max_lr` must be >= `base_lr` \(0\.001\)\. Received: max_lr=0\.0005",
+    ),
     (dict(max_lr=float("inf")), ValueError, r"`max_lr`.*finite"),
-    (dict(step_size=0), ValueError, r"`step_size` must be a finite number > 0\. Received: step_size=0"),
+    (
+        dict(step_size=0),
+        ValueError,
+        r"`step_size` must be a finite number > 0\. Received: step_size=0",
+    ),
     (dict(step_size=-5), ValueError, r"`step_size`"),
     (dict(step_size=float("inf")), ValueError, r"`step_size`.*finite"),
     (dict(step_size=None), TypeError, r"`step_size`"),
     (dict(step_size_down=0), ValueError, r"`step_size_down`.*> 0"),
-    (dict(mode="exp_range", gamma=0), ValueError, r"`gamma` must be a finite number in \(0, 1\]\. Received: gamma=0"),
+    (
+        dict(mode="exp_range", gamma=0),
+        ValueError,
+        r"`gamma` must be a finite number in \(0, 1\]\. Received: gamma=0",
+    ),
     (dict(mode="exp_range", gamma=1.01), ValueError, r"`gamma`.*\(0, 1\]"),
     (dict(mode="exp_range", gamma=float("nan")), ValueError, r"`gamma`"),
     (dict(gamma=0.99), ValueError, r"`gamma` only applies to mode='exp_range'"),
-    (dict(mode="triangle"), ValueError, r"`mode` must be one of \('triangular', 'triangular2', 'exp_range'\)\. Received: mode='triangle'"),
-    (dict(scale_mode="epochs"), ValueError, r"`scale_mode` must be None or one of \('cycle', 'iterations'\)"),
-    (dict(mode="exp_range", scale_mode="cycle"), ValueError, r"`scale_mode` must be None or 'iterations' for mode='exp_range'"),
-    (dict(mode="triangular2", scale_mode="iterations"), ValueError, r"`scale_mode` must be None or 'cycle' for mode='triangular2'"),
+    (
+        dict(mode="triangle"),
+        ValueError,
+        r"`mode` must be one of \('triangular', 'triangular2', 'exp_range'\)\. Received: "
+        r"mode='triangle'",
+    ),
+    (
+        dict(scale_mode="epochs"),
+        ValueError,
+        r"`scale_mode` must be None or one of \('cycle', 'iterations'\)",
+    ),
+    (
+        dict(mode="exp_range", scale_mode="cycle"),
+        ValueError,
+        r"`scale_mode` must be None or 'iterations' for mode='exp_range'",
+    ),
+    (
+        dict(mode="triangular2", scale_mode="iterations"),
+        ValueError,
+        r"`scale_mode` must be None or 'cycle' for mode='triangular2'",
+    ),
     (dict(scale_fn=3), TypeError, r"`scale_fn` must be callable"),
     (dict(mode="triangular2", scale_fn=clr.SineScale()), ValueError, r"`mode` and `scale_fn`"),
     (dict(scale_fn=lambda x: 1 / 0), ValueError, r"`scale_fn` raised ZeroDivisionError"),
     (dict(scale_fn=lambda x: x.nope), ValueError, r"`scale_fn` raised AttributeError"),
-    (dict(scale_fn=lambda x: x), ValueError, r"`scale_fn` must return finite values in \[0, 1\]; at cycle number 2 it returned 2\.0"),
-    (dict(scale_fn=lambda x: -0.5 + 0 * x), ValueError, r"`scale_fn` must return finite values in \[0, 1\]"),
-    (dict(scale_fn=lambda x: np.log(x - 1)), ValueError, r"`scale_fn` must return finite values.*returned -inf"),
-    (dict(scale_fn=lambda x: np.ones(3)), ValueError, r"`scale_fn` must return one value per input"),
+    (
+        dict(scale_fn=lambda x: x),
+        ValueError,
+        r"`scale_fn` must return finite values in \[0, 1\]; at cycle number 2 it returned 2\.0",
+    ),
+    (
+        dict(scale_fn=lambda x: -0.5 + 0 * x),
+        ValueError,
+        r"`scale_fn` must return finite values in \[0, 1\]",
+    ),
+    (
+        dict(scale_fn=lambda x: np.log(x - 1)),
+        ValueError,
+        r"`scale_fn` must return finite values.*returned -inf",
+    ),
+    (
+        dict(scale_fn=lambda x: np.ones(3)),
+        ValueError,
+        r"`scale_fn` must return one value per input",
+    ),
 ]
 
 
@@ -212,7 +268,11 @@ def test_bad_parameters_are_refused_with_a_clear_message(kwargs, error, message)
 @pytest.mark.parametrize(
     "iterations, error, message",
     [
-        (-1, ValueError, r"`iterations` must be finite and >= 0\. Received: iterations containing -1\.0"),
+        (
+            -1,
+            ValueError,
+            r"`iterations` must be finite and >= 0\. Received: iterations containing -1\.0",
+        ),
         ([0, 5, -3], ValueError, r"`iterations`.*-3\.0"),
         (float("nan"), ValueError, r"`iterations`.*nan"),
         ("10", TypeError, r"`iterations` must be a non-negative number"),
@@ -237,10 +297,16 @@ def test_max_lr_equal_base_lr_is_a_constant_rate():
 
 
 def test_step_size_range_follows_the_paper():
-    assert clr.step_size_range(50_000, 100) == (500, 1000, 5000)  # CIFAR-10: the paper's 2000 is inside
+    assert clr.step_size_range(50_000, 100) == (
+        500,
+        1000,
+        5000,
+    )  # CIFAR-10: the paper's 2000 is inside
     assert clr.step_size_range(1000, 300).iterations_per_epoch == 4  # the partial batch counts
     assert clr.step_size_range(1000, 20, epochs=(4, 4)) == (50, 200, 200)
-    with pytest.raises(ValueError, match=r"`batch_size` must be an integer >= 1\. Received: batch_size=0"):
+    with pytest.raises(
+        ValueError, match=r"`batch_size` must be an integer >= 1\. Received: batch_size=0"
+    ):
         clr.step_size_range(1000, 0)
     with pytest.raises(ValueError, match=r"`epochs` must be \(low, high\)"):
         clr.step_size_range(1000, 10, epochs=(5, 2))

@@ -8,8 +8,7 @@ keras = pytest.importorskip("keras")
 import clr  # noqa: E402
 import clr.keras  # noqa: E402
 from clr import RangeTestResult  # noqa: E402
-from clr._range_test import smooth_losses  # noqa: E402
-from clr.keras import lr_range_test  # noqa: E402
+from clr.range_test import lr_range_test, smooth_losses  # noqa: E402
 
 
 def data(n=256, seed=0):
@@ -21,8 +20,18 @@ def data(n=256, seed=0):
 
 def model(seed=0, lr=0.05):
     keras.utils.set_random_seed(seed)
-    m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu", kernel_regularizer="l2"), keras.layers.Dense(2)])
-    m.compile(keras.optimizers.SGD(lr, momentum=0.9), keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    m = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(16, activation="relu", kernel_regularizer="l2"),
+            keras.layers.Dense(2),
+        ]
+    )
+    m.compile(
+        keras.optimizers.SGD(lr, momentum=0.9),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return m
 
 
@@ -39,7 +48,9 @@ def test_records_the_true_loss_of_each_batch_not_the_running_mean():
     x, y = data()
     m = model()
     m.fit(x, y, epochs=1, verbose=0)  # a used optimizer: momentum and a step count to restore
-    result = lr_range_test(m, x, y, min_lr=1e-3, max_lr=0.5, iterations=12, batch_size=16, verbose=0)
+    result = lr_range_test(
+        m, x, y, start_lr=1e-3, end_lr=0.5, iterations=12, batch_size=16, verbose=0
+    )
     # Replay by hand: evaluate each batch, then train on it, with the same rates and order.
     order = np.random.default_rng(0).permutation(len(x))
     for i, lr in enumerate(result.lr):
@@ -58,7 +69,19 @@ def test_restores_weights_and_optimizer_exactly():
     m = model()
     m.fit(x, y, epochs=1, verbose=0)
     before = state(m)
-    result = lr_range_test(m, x, y, min_lr=1e-4, max_lr=1.0, epochs=2, sweep="exp", batch_size=32, validation_data=(x[:64], y[:64]), eval_every=4, verbose=0)
+    result = lr_range_test(
+        m,
+        x,
+        y,
+        start_lr=1e-4,
+        end_lr=1.0,
+        epochs=2,
+        sweep="exp",
+        batch_size=32,
+        validation_data=(x[:64], y[:64]),
+        eval_every=4,
+        verbose=0,
+    )
     assert_same_state(before, state(m))
     assert float(m.optimizer.learning_rate) == pytest.approx(0.05)
     assert len(result.lr) == 16 and result.val_iterations.tolist() == [0, 4, 8, 12, 15]
@@ -68,7 +91,7 @@ def test_restores_weights_and_optimizer_exactly():
 def test_unbuilt_optimizer_comes_back_fresh():
     x, y = data()
     m = model()
-    lr_range_test(m, x, y, min_lr=1e-3, max_lr=0.1, iterations=10, verbose=0)
+    lr_range_test(m, x, y, start_lr=1e-3, end_lr=0.1, iterations=10, verbose=0)
     assert int(m.optimizer.iterations) == 0
     assert all(not np.any(np.array(v)) for v in m.optimizer.variables if "momentum" in v.path)
 
@@ -77,7 +100,17 @@ def test_stops_early_on_divergence_and_still_restores():
     x, y = data()
     m = model()
     before = state(m)
-    result = lr_range_test(m, x, y * 1, min_lr=1e-3, max_lr=1e6, iterations=200, sweep="exp", batch_size=16, verbose=0)
+    result = lr_range_test(
+        m,
+        x,
+        y * 1,
+        start_lr=1e-3,
+        end_lr=1e6,
+        iterations=200,
+        sweep="exp",
+        batch_size=16,
+        verbose=0,
+    )
     assert result.stopped_early and len(result.lr) < 200
     assert "passed 4 x its best" in result.stop_reason or "became" in result.stop_reason
     assert_same_state(before, state(m))
@@ -101,12 +134,24 @@ def test_restores_after_an_interruption(error):
 
     m.train_on_batch = interrupted
     with pytest.raises(error):
-        lr_range_test(m, x, y, min_lr=1e-3, max_lr=1.0, iterations=20, verbose=0)
+        lr_range_test(m, x, y, start_lr=1e-3, end_lr=1.0, iterations=20, verbose=0)
     assert_same_state(before, state(m))
 
 
 def synthetic_result(lr, loss, accuracy=None, sweep="linear"):
-    return RangeTestResult(lr, loss, smooth_losses(loss, 0.0), accuracy, np.array([], int), np.array([]), None, sweep, float(lr[0]), float(lr[-1]), len(lr))
+    return RangeTestResult(
+        lr,
+        loss,
+        smooth_losses(loss, 0.0),
+        accuracy,
+        np.array([], int),
+        np.array([]),
+        None,
+        sweep,
+        float(lr[0]),
+        float(lr[-1]),
+        len(lr),
+    )
 
 
 def test_suggestions_on_curves_with_known_answers():
@@ -127,7 +172,9 @@ def test_suggestions_on_curves_with_known_answers():
 
 def test_suggestions_say_when_not_to_trust_them():
     lr = np.linspace(0.001, 0.01, 15)
-    assert any("too short" in w for w in synthetic_result(lr, np.linspace(2, 1, 15)).suggest().warnings)
+    assert any(
+        "too short" in w for w in synthetic_result(lr, np.linspace(2, 1, 15)).suggest().warnings
+    )
     lr = np.linspace(0.001, 0.01, 300)
     noisy = np.random.default_rng(0).normal(2.0, 1.0, 300)
     result = synthetic_result(lr, noisy)
@@ -141,7 +188,17 @@ def test_save_load_and_plot(tmp_path):
 
     matplotlib.use("agg")
     x, y = data()
-    result = lr_range_test(model(), x, y, min_lr=1e-3, max_lr=5.0, iterations=60, sweep="exp", validation_data=(x, y), verbose=0)
+    result = lr_range_test(
+        model(),
+        x,
+        y,
+        start_lr=1e-3,
+        end_lr=5.0,
+        iterations=60,
+        sweep="exp",
+        validation_data=(x, y),
+        verbose=0,
+    )
     result.save(tmp_path / "r.json")
     again = RangeTestResult.load(tmp_path / "r.json")
     np.testing.assert_array_equal(again.lr, result.lr)
@@ -156,15 +213,24 @@ def test_save_load_and_plot(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(min_lr=0.1, max_lr=0.01, iterations=20), r"`max_lr` must be > `min_lr`"),
-        (dict(min_lr=0.1, max_lr=0.1, iterations=20), r"`max_lr` must be > `min_lr`"),
-        (dict(min_lr=0, max_lr=0.1, iterations=20), r"`min_lr` must be a finite number > 0"),
-        (dict(min_lr=-1, max_lr=0.1, iterations=20), r"`min_lr`"),
-        (dict(min_lr=1e-3, max_lr=0.1, iterations=5), r"at least 10 iterations"),
-        (dict(min_lr=1e-3, max_lr=0.1), r"exactly one of `iterations` and `epochs`"),
-        (dict(min_lr=1e-3, max_lr=0.1, iterations=20, sweep="cosine"), r"`sweep` must be 'linear' or 'exp'"),
-        (dict(min_lr=1e-3, max_lr=0.1, iterations=20, smoothing=1.0), r"`smoothing` must be in \[0, 1\)"),
-        (dict(min_lr=1e-3, max_lr=0.1, iterations=20, batch_size=0), r"`batch_size` must be an integer in \[1, 256\]"),
+        (dict(start_lr=0.1, end_lr=0.01, iterations=20), r"`end_lr` must be > `start_lr`"),
+        (dict(start_lr=0.1, end_lr=0.1, iterations=20), r"`end_lr` must be > `start_lr`"),
+        (dict(start_lr=0, end_lr=0.1, iterations=20), r"`start_lr` must be a finite number > 0"),
+        (dict(start_lr=-1, end_lr=0.1, iterations=20), r"`start_lr`"),
+        (dict(start_lr=1e-3, end_lr=0.1, iterations=5), r"`iterations` must be an integer >= 10"),
+        (dict(start_lr=1e-3, end_lr=0.1), r"exactly one of `iterations` and `epochs`"),
+        (
+            dict(start_lr=1e-3, end_lr=0.1, iterations=20, sweep="cosine"),
+            r"`sweep` must be one of \('linear', 'exp'\)",
+        ),
+        (
+            dict(start_lr=1e-3, end_lr=0.1, iterations=20, smoothing=1.0),
+            r"`smoothing` must be a finite number in \[0, 1\)",
+        ),
+        (
+            dict(start_lr=1e-3, end_lr=0.1, iterations=20, batch_size=0),
+            r"`batch_size` must be an integer in \[1, 256\]",
+        ),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -178,4 +244,4 @@ def test_refuses_a_schedule_optimizer():
     m = model()
     m.compile(keras.optimizers.SGD(clr.keras.CyclicalLearningRate()), "mse")
     with pytest.raises(TypeError, match=r"float `learning_rate`"):
-        lr_range_test(m, x, y, min_lr=1e-3, max_lr=0.1, iterations=20, verbose=0)
+        lr_range_test(m, x, y, start_lr=1e-3, end_lr=0.1, iterations=20, verbose=0)

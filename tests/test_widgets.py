@@ -6,7 +6,8 @@ import pytest
 pytest.importorskip("ipympl")
 
 import clr  # noqa: E402
-from clr.widgets import PolicyExplorer, policy_code, policy_formula  # noqa: E402
+from clr._describe import policy_code, policy_formula  # noqa: E402
+from clr.widgets import PolicyExplorer  # noqa: E402
 
 
 @pytest.fixture
@@ -39,7 +40,9 @@ def test_initial_curve_is_the_seed_default(explorer):
 def test_each_control_redraws_the_curve(explorer, control, value, expected):
     line_before = explorer._line
     getattr(explorer, control).value = value
-    np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(12_000), **expected), rtol=1e-12)
+    np.testing.assert_allclose(
+        drawn(explorer), clr.cyclic_lr(np.arange(12_000), **expected), rtol=1e-12
+    )
     assert explorer._line is line_before  # updated in place, never re-created
     assert explorer.policy == clr.CyclicPolicy(**expected)
 
@@ -49,7 +52,9 @@ def test_gamma_is_active_only_where_it_applies(explorer):
     explorer.mode.value = "exp_range"
     assert not explorer.gamma.disabled and explorer.gamma.value == pytest.approx(0.99994)
     explorer.gamma.value = 0.9999
-    np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(12_000), mode="exp_range", gamma=0.9999))
+    np.testing.assert_allclose(
+        drawn(explorer), clr.cyclic_lr(np.arange(12_000), mode="exp_range", gamma=0.9999)
+    )
     explorer.mode.value = "triangular"
     assert explorer.gamma.disabled
     np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(12_000)))
@@ -75,7 +80,9 @@ def test_asymmetric_cycle_and_iterations(explorer):
     explorer.asymmetric.value = True
     explorer.step_size_down.value = 3000
     explorer.iterations.value = 30_000
-    np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(30_000), step_size_down=3000))
+    np.testing.assert_allclose(
+        drawn(explorer), clr.cyclic_lr(np.arange(30_000), step_size_down=3000)
+    )
     assert explorer._ax.get_xlim() == (0, 30_000)
 
 
@@ -94,7 +101,9 @@ def test_compare_overlays_the_three_builtins(explorer):
     explorer.compare.value = True
     for mode, line in explorer._compare_lines.items():
         gamma = 0.99994 if mode == "exp_range" else 1.0
-        np.testing.assert_allclose(line.get_ydata(), clr.cyclic_lr(np.arange(12_000), mode=mode, gamma=gamma))
+        np.testing.assert_allclose(
+            line.get_ydata(), clr.cyclic_lr(np.arange(12_000), mode=mode, gamma=gamma)
+        )
     explorer.compare.value = False
     assert all(len(line.get_ydata()) == 0 for line in explorer._compare_lines.values())
 
@@ -109,7 +118,19 @@ def test_code_line_rebuilds_the_same_policy(explorer):
 
 
 def test_every_control_has_a_css_class(explorer):
-    for name in ("base_lr", "max_lr", "step_size", "gamma", "mode", "iterations", "step_size_down", "compare", "message", "summary", "code"):
+    for name in (
+        "base_lr",
+        "max_lr",
+        "step_size",
+        "gamma",
+        "mode",
+        "iterations",
+        "step_size_down",
+        "compare",
+        "message",
+        "summary",
+        "code",
+    ):
         assert f"clr-{name.replace('_', '-')}" in getattr(explorer, name)._dom_classes
     assert "clr-figure" in explorer.figure.canvas._dom_classes
 
@@ -123,7 +144,10 @@ def test_importing_the_explorer_keeps_the_users_matplotlib_backend():
     import subprocess
     import sys
 
-    code = "import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt; import clr.widgets; print(matplotlib.get_backend())"
+    code = (
+        "import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt; "
+        "import clr.widgets; print(matplotlib.get_backend())"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "svg"
 
@@ -137,19 +161,36 @@ def test_static_fallback_for_readers_without_a_kernel(explorer):
 
 
 def test_bounds_picker_moves_the_chosen_range():
-    from clr._range_test import smooth_losses
+    from clr.range_test import smooth_losses
     from clr.widgets import BoundsPicker
 
     lr = np.linspace(0.0001, 0.02, 400)
     acc = np.interp(lr, [0, 0.002, 0.008, 0.02], [0.1, 0.1, 0.7, 0.7])
     loss = np.interp(lr, [0, 0.002, 0.008, 0.014, 0.02], [2.3, 2.3, 1.0, 0.9, 3.0])
-    result = clr.RangeTestResult(lr, loss, smooth_losses(loss, 0.0), acc, np.array([], int), np.array([]), None, "linear", 0.0001, 0.02, 400)
+    result = clr.RangeTestResult(
+        lr,
+        loss,
+        smooth_losses(loss, 0.0),
+        acc,
+        np.array([], int),
+        np.array([]),
+        None,
+        "linear",
+        0.0001,
+        0.02,
+        400,
+    )
     picker = BoundsPicker(result)
     s = result.suggest()
-    assert picker.bounds == (float(f"{s.base_lr:.4g}"), float(f"{s.max_lr:.4g}"))  # starts at the paper's rule
+    assert picker.bounds == (
+        float(f"{s.base_lr:.4g}"),
+        float(f"{s.max_lr:.4g}"),
+    )  # starts at the paper's rule
     picker.base_lr.value, picker.max_lr.value = 0.001, 0.006
     assert picker.bounds == (0.001, 0.006)
-    assert picker._span.get_x() == pytest.approx(0.001) and picker._span.get_width() == pytest.approx(0.005)
+    assert picker._span.get_x() == pytest.approx(
+        0.001
+    ) and picker._span.get_width() == pytest.approx(0.005)
     assert "CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000)" in picker.code.value
     picker.max_lr.value = 0.0005  # below base_lr: refused, bounds kept
     assert "Not taken" in picker.message.value and picker.bounds == (0.001, 0.006)

@@ -41,7 +41,9 @@ def test_correct_answers_pass(capsys):
     assert passes(workshop.check_triangular, triangular)
     assert passes(workshop.check_triangular2, triangular2)
     assert passes(workshop.check_exp_range, exp_range)
-    assert passes(workshop.check_triangular, lambda i, b, m, s: clr.cyclic_lr(i, b, m, s))  # numpy answers too
+    assert passes(
+        workshop.check_triangular, lambda i, b, m, s: clr.cyclic_lr(i, b, m, s)
+    )  # numpy answers too
     out = capsys.readouterr().out
     assert out.count("✓") == 4 and "✗" not in out
 
@@ -55,23 +57,43 @@ def float32_triangular(i, b, m, s):
 
 
 def one_cycle_answer(i, max_lr, total):
-    return clr.one_cycle(i, max_lr, total, pct_start=0.45, anneal_strategy="linear", three_phase=True)
+    return clr.one_cycle(
+        i, max_lr, total, pct_start=0.45, anneal_strategy="linear", three_phase=True
+    )
 
 
 # Right answers in the shapes participants write them: each must pass.
 RIGHT = [
     ("float64", workshop.check_triangular, triangular),
     ("float32", workshop.check_triangular, float32_triangular),
-    ("1-element array", workshop.check_triangular, lambda i, b, m, s: np.array([triangular(i, b, m, s)])),
+    (
+        "1-element array",
+        workshop.check_triangular,
+        lambda i, b, m, s: np.array([triangular(i, b, m, s)]),
+    ),
     ("0-d array", workshop.check_triangular, lambda i, b, m, s: np.asarray(triangular(i, b, m, s))),
-    ("numpy vectorised", workshop.check_triangular2, lambda i, b, m, s: clr.cyclic_lr(i, b, m, s, mode="triangular2")),
-    ("float32 exp_range", workshop.check_exp_range, lambda i, b, m, s, g: np.float32(exp_range(i, b, m, s, g))),
+    (
+        "numpy vectorised",
+        workshop.check_triangular2,
+        lambda i, b, m, s: clr.cyclic_lr(i, b, m, s, mode="triangular2"),
+    ),
+    (
+        "float32 exp_range",
+        workshop.check_exp_range,
+        lambda i, b, m, s, g: np.float32(exp_range(i, b, m, s, g)),
+    ),
     ("one_cycle", workshop.check_one_cycle, one_cycle_answer),
-    ("one_cycle float32", workshop.check_one_cycle, lambda i, m, t: np.float32(one_cycle_answer(i, m, t))),
+    (
+        "one_cycle float32",
+        workshop.check_one_cycle,
+        lambda i, m, t: np.float32(one_cycle_answer(i, m, t)),
+    ),
 ]
 
 
-@pytest.mark.parametrize("check, answer", [(c, a) for _, c, a in RIGHT], ids=[n for n, _, _ in RIGHT])
+@pytest.mark.parametrize(
+    "check, answer", [(c, a) for _, c, a in RIGHT], ids=[n for n, _, _ in RIGHT]
+)
 def test_right_answers_pass(check, answer):
     assert passes(check, answer)
 
@@ -83,18 +105,57 @@ def _no_return(i, b, m, s):
 # Wrong answers and what the message must say (and, for all, never the expected formula).
 WRONG = [
     ("no return", workshop.check_triangular, _no_return, r"returned None: is a `return` missing\?"),
-    ("integer division", workshop.check_triangular, lambda i, b, m, s: i // (2 * s), r"returned the integer 0: a learning rate is a fraction"),
+    (
+        "integer division",
+        workshop.check_triangular,
+        lambda i, b, m, s: i // (2 * s),
+        r"returned the integer 0: a learning rate is a fraction",
+    ),
     ("a string", workshop.check_triangular, lambda i, b, m, s: "0.001", r"returned str '0.001'"),
-    ("whole array", workshop.check_triangular, lambda i, b, m, s: np.zeros(3), r"array of shape \(3,\): return one number"),
-    ("2-based cycle", workshop.check_triangular, lambda i, b, m, s: wrong_triangular(cycle_shift=2)(i, b, m, s), r"cycle number looks off by one \(0-based or one too many\)"),
-    ("0-based cycle", workshop.check_triangular, lambda i, b, m, s: wrong_triangular(cycle_shift=0)(i, b, m, s), r"cycle number looks off by one"),
-    ("small slip", workshop.check_triangular, lambda i, b, m, s: triangular(i, b, m, s) * (1 + 1e-3), r"expected 0\.001, got 0\.001001 \(off by \+1e-06\)"),
-    ("one_cycle no tail", workshop.check_one_cycle, lambda i, m, t: one_cycle_answer(min(i, int(0.9 * t - 2)), m, t), r"tail does not stay at the start"),
-    ("one_cycle peak late", workshop.check_one_cycle, lambda i, m, t: clr.one_cycle(i, m, t, pct_start=0.5, anneal_strategy="linear", three_phase=True), r"too (low|high) in the (rising|falling back) phase"),
+    (
+        "whole array",
+        workshop.check_triangular,
+        lambda i, b, m, s: np.zeros(3),
+        r"array of shape \(3,\): return one number",
+    ),
+    (
+        "2-based cycle",
+        workshop.check_triangular,
+        lambda i, b, m, s: wrong_triangular(cycle_shift=2)(i, b, m, s),
+        r"cycle number looks off by one \(0-based or one too many\)",
+    ),
+    (
+        "0-based cycle",
+        workshop.check_triangular,
+        lambda i, b, m, s: wrong_triangular(cycle_shift=0)(i, b, m, s),
+        r"cycle number looks off by one",
+    ),
+    (
+        "small slip",
+        workshop.check_triangular,
+        lambda i, b, m, s: triangular(i, b, m, s) * (1 + 1e-3),
+        r"expected 0\.001, got 0\.001001 \(off by \+1e-06\)",
+    ),
+    (
+        "one_cycle no tail",
+        workshop.check_one_cycle,
+        lambda i, m, t: one_cycle_answer(min(i, int(0.9 * t - 2)), m, t),
+        r"tail does not stay at the start",
+    ),
+    (
+        "one_cycle peak late",
+        workshop.check_one_cycle,
+        lambda i, m, t: clr.one_cycle(
+            i, m, t, pct_start=0.5, anneal_strategy="linear", three_phase=True
+        ),
+        r"too (low|high) in the (rising|falling back) phase",
+    ),
 ]
 
 
-@pytest.mark.parametrize("check, answer, message", [(c, a, m) for _, c, a, m in WRONG], ids=[n for n, *_ in WRONG])
+@pytest.mark.parametrize(
+    "check, answer, message", [(c, a, m) for _, c, a, m in WRONG], ids=[n for n, *_ in WRONG]
+)
 def test_wrong_answers_are_explained(check, answer, message, capsys):
     assert not passes(check, answer)
     out = capsys.readouterr().out
@@ -163,12 +224,21 @@ def test_max_0_is_not_a_mistake_with_a_1_based_cycle():
 def test_unrecognised_mistakes_still_say_where(capsys):
     assert not passes(workshop.check_triangular, lambda i, b, m, s: m)
     out = capsys.readouterr().out
-    assert "At iteration 0 (base_lr=0.001, max_lr=0.006, step_size=2000): expected 0.001, got 0.006 (off by +0.005)" in out
+    assert (
+        "At iteration 0 (base_lr=0.001, max_lr=0.006, step_size=2000): expected 0.001, got 0.006 "
+        "(off by +0.005)" in out
+    )
     assert "compare your value with the curve" in out
 
 
 def test_prediction_step_size_and_bounds(capsys):
-    asked = dict(iterations=(0, 2000, 4000, 6000, 10_000), base_lr=0.001, max_lr=0.006, step_size=2000, mode="triangular2")
+    asked = dict(
+        iterations=(0, 2000, 4000, 6000, 10_000),
+        base_lr=0.001,
+        max_lr=0.006,
+        step_size=2000,
+        mode="triangular2",
+    )
     right = {0: 0.001, 2000: 0.006, 4000: 0.001, 6000: 0.0035, 10_000: 0.00225}
     assert passes(workshop.check_prediction, right, **asked)
     assert not passes(workshop.check_prediction, {**right, 6000: 0.006}, **asked)
@@ -191,12 +261,24 @@ def test_prediction_step_size_and_bounds(capsys):
         assert not passes(workshop.check_step_size, bad, train_examples=50_000, batch_size=100)
     assert capsys.readouterr().out.count("✗") == 4
 
-    from clr._range_test import smooth_losses
+    from clr.range_test import smooth_losses
 
     lr = np.linspace(0.0001, 0.02, 400)
     acc = np.interp(lr, [0, 0.002, 0.008, 0.02], [0.1, 0.1, 0.7, 0.7])
     loss = 2.3 - acc
-    result = clr.RangeTestResult(lr, loss, smooth_losses(loss, 0.0), acc, np.array([], int), np.array([]), None, "linear", 0.0001, 0.02, 400)
+    result = clr.RangeTestResult(
+        lr,
+        loss,
+        smooth_losses(loss, 0.0),
+        acc,
+        np.array([], int),
+        np.array([]),
+        None,
+        "linear",
+        0.0001,
+        0.02,
+        400,
+    )
     assert passes(workshop.check_bounds, 0.003, 0.007, result)
     assert not passes(workshop.check_bounds, 0.0001, 0.007, result)
     assert "look further right" in capsys.readouterr().out

@@ -16,7 +16,8 @@ __all__ = ["main"]
 
 _DESCRIPTION = (
     "Train the paper's CIFAR-10 network (Caffe's cifar10_full) with one learning-rate policy of "
-    "Smith's Table 1, resumably: run the same command again to continue, or to do nothing if it is done."
+    "Smith's Table 1, resumably: run the same command again to continue, or to do nothing if it is "
+    "done."
 )
 
 
@@ -46,17 +47,37 @@ def build_parser() -> argparse.ArgumentParser:
         description=_DESCRIPTION,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("policy_name", metavar="POLICY", choices=(*POLICIES, "range_test"),
-                        help=f"a policy to train ({', '.join(POLICIES)}), or range_test for Smith's LR range test")  # fmt: skip
-    parser.add_argument("--preset", choices=tuple(PRESETS), default="quick", help="the protocol's scale")
-    parser.add_argument("--data", default=None,
-                        help="CIFAR-10 as .npz, .tar.gz or folder, or 'synthetic'; none: $CLR_CIFAR10, else Keras' download")  # fmt: skip
-    parser.add_argument("--out", default="runs", help="results folder (files go to OUT/PRESET/seedN/)")
-    parser.add_argument("--seed", type=_seed, default=0, help="seeds the weights, the batch order and the subsets")
-    parser.add_argument("--stop-after", type=_positive_int, default=None,
-                        help="stop, resumably, after this many iterations (default: run to the end)")  # fmt: skip
+    parser.add_argument(
+        "policy_name",
+        metavar="POLICY",
+        choices=(*POLICIES, "range_test"),
+        help=f"a policy to train ({', '.join(POLICIES)}), or range_test for Smith's LR range test",
+    )
+    parser.add_argument(
+        "--preset", choices=tuple(PRESETS), default="quick", help="the protocol's scale"
+    )
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="CIFAR-10 as .npz, .tar.gz or folder, or 'synthetic' "
+        "(none: $CLR_CIFAR10, else Keras' download)",
+    )
+    parser.add_argument(
+        "--out", default="runs", help="results folder (files go to OUT/PRESET/seedN/)"
+    )
+    parser.add_argument(
+        "--seed", type=_seed, default=0, help="seeds the weights, the batch order and the subsets"
+    )
+    parser.add_argument(
+        "--stop-after",
+        type=_positive_int,
+        default=None,
+        help="stop, resumably, after this many iterations (default: run to the end)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the full traceback of an error"
+    )
     return parser
 
 
@@ -89,8 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.policy_name == "range_test":
             path = run_range_test(args.preset, args.data, args.out, args.seed, verbose=verbose)
         else:
-            path = run_experiment(args.policy_name, args.preset, args.data, args.out, args.seed,
-                                  verbose=verbose, stop_after=args.stop_after)  # fmt: skip
+            path = run_experiment(
+                args.policy_name,
+                args.preset,
+                args.data,
+                args.out,
+                args.seed,
+                verbose=verbose,
+                stop_after=args.stop_after,
+            )
     except (DataError, RunError, FileNotFoundError) as err:
         if args.traceback:
             raise

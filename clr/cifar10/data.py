@@ -31,7 +31,9 @@ class DataError(ValueError):
     """CIFAR-10 that cannot be used as it is; the message names the file and the problem."""
 
 
-def _check_split(x: np.ndarray, y: np.ndarray, split: str, source: str) -> tuple[np.ndarray, np.ndarray]:
+def _check_split(
+    x: np.ndarray, y: np.ndarray, split: str, source: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Images as uint8 (N, 32, 32, 3) in 0-255 and labels as 1-D integers 0-9, or DataError
     saying what is wrong, before any training."""
     where = f"CIFAR-10 from {source}"
@@ -41,9 +43,15 @@ def _check_split(x: np.ndarray, y: np.ndarray, split: str, source: str) -> tuple
     if len(x) == 0:
         raise DataError(f"{where}: the {split} split is empty (x_{split} has 0 images).")
     if y.ndim == 2 and y.shape[1] == 10 and len(y) == len(x):
-        raise DataError(f"{where}: `y_{split}` looks one-hot (shape {y.shape}); give class indices 0-9, e.g. y.argmax(1).")
+        raise DataError(
+            f"{where}: `y_{split}` looks one-hot (shape {y.shape}); give class indices 0-9, e.g. "
+            "y.argmax(1)."
+        )
     if not (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
-        raise DataError(f"{where}: `y_{split}` must hold one class index per image, shape (N,) or (N, 1); it has {y.shape}.")
+        raise DataError(
+            f"{where}: `y_{split}` must hold one class index per image, shape (N,) or (N, 1); it "
+            f"has {y.shape}."
+        )
     y = y.reshape(-1)
     if len(y) != len(x):
         raise DataError(f"{where}: {len(x)} images but {len(y)} labels in the {split} split.")
@@ -52,7 +60,10 @@ def _check_split(x: np.ndarray, y: np.ndarray, split: str, source: str) -> tuple
             y = y.astype(np.int64)
         else:
             bad = y[0] if y.dtype.kind != "f" else y[~(np.isfinite(y) & (y == np.round(y)))][0]
-            raise DataError(f"{where}: `y_{split}` must hold integer class indices 0-9; found {bad.item()!r} (dtype {y.dtype}).")
+            raise DataError(
+                f"{where}: `y_{split}` must hold integer class indices 0-9; found {bad.item()!r} "
+                f"(dtype {y.dtype})."
+            )
     if y.min() < 0 or y.max() > 9:
         bad = y[(y < 0) | (y > 9)][0]
         raise DataError(f"{where}: `y_{split}` must hold class indices 0-9; found {int(bad)}.")
@@ -62,20 +73,30 @@ def _check_split(x: np.ndarray, y: np.ndarray, split: str, source: str) -> tuple
                 raise DataError(f"{where}: `x_{split}` holds NaN or infinite pixels.")
             lo, hi = float(x.min()), float(x.max())
             if lo < 0 or hi > 255:
-                raise DataError(f"{where}: `x_{split}` pixels must be in 0-255; they span {lo:g} to {hi:g}.")
+                raise DataError(
+                    f"{where}: `x_{split}` pixels must be in 0-255; they span {lo:g} to {hi:g}."
+                )
             if hi <= 1.0:
                 raise DataError(
-                    f"{where}: `x_{split}` looks scaled to [0, 1] (max {hi:g}); the paper's network "
+                    f"{where}: `x_{split}` looks scaled to [0, 1] (max {hi:g}); the paper's "
+                    "network "
                     "expects raw 0-255 pixels: pass the uint8 images."
                 )
             if not np.all(x == np.round(x)):
-                raise DataError(f"{where}: `x_{split}` must hold whole 0-255 pixel values (uint8); it has fractions.")
+                raise DataError(
+                    f"{where}: `x_{split}` must hold whole 0-255 pixel values (uint8); it has "
+                    "fractions."
+                )
         elif x.dtype.kind in "iu":
             lo, hi = int(x.min()), int(x.max())
             if lo < 0 or hi > 255:
-                raise DataError(f"{where}: `x_{split}` pixels must be in 0-255; they span {lo} to {hi}.")
+                raise DataError(
+                    f"{where}: `x_{split}` pixels must be in 0-255; they span {lo} to {hi}."
+                )
         else:
-            raise DataError(f"{where}: `x_{split}` must be numeric pixels 0-255; its dtype is {x.dtype}.")
+            raise DataError(
+                f"{where}: `x_{split}` must be numeric pixels 0-255; its dtype is {x.dtype}."
+            )
         x = x.astype(np.uint8)
     return x, y.astype(np.uint8)
 
@@ -97,12 +118,16 @@ class Cifar10:
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             if x.ndim != 4 or x.shape[1:] != (32, 32, 3) or len(x) != len(y):
                 raise DataError(
-                    f"CIFAR-10 `x_{split}` must have shape (N, 32, 32, 3) with N == len(y_{split}). "
-                    f"Received: x_{split}.shape={x.shape}, y_{split}.shape={y.shape} from {self.source}"
+                    f"CIFAR-10 `x_{split}` must have shape (N, 32, 32, 3) with N == "
+                    f"len(y_{split}). "
+                    f"Received: x_{split}.shape={x.shape}, y_{split}.shape={y.shape} from "
+                    f"{self.source}"
                 )
 
     @classmethod
-    def checked(cls, x_train: Any, y_train: Any, x_test: Any, y_test: Any, source: str, **kwargs: Any) -> "Cifar10":
+    def checked(
+        cls, x_train: Any, y_train: Any, x_test: Any, y_test: Any, source: str, **kwargs: Any
+    ) -> Cifar10:
         """Raw CIFAR-10 arrays, checked (uint8 pixels 0-255, labels 0-9, both splits non-empty)."""
         x_train, y_train = _check_split(x_train, y_train, "train", source)
         x_test, y_test = _check_split(x_test, y_test, "test", source)
@@ -111,7 +136,8 @@ class Cifar10:
     @property
     def description(self) -> str:
         kind = "SYNTHETIC stand-in for CIFAR-10" if self.synthetic else "CIFAR-10"
-        return f"{kind} ({len(self.x_train)} train / {len(self.x_test)} test images) from {self.source}"
+        sizes = f"{len(self.x_train)} train / {len(self.x_test)} test images"
+        return f"{kind} ({sizes}) from {self.source}"
 
 
 def _sha256(path: Path) -> str:
@@ -132,14 +158,21 @@ def _from_batches(read) -> tuple[np.ndarray, ...]:
 
     train = [batch(f"data_batch_{i}") for i in range(1, 6)]
     x_test, y_test = batch("test_batch")
-    return np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]), x_test, y_test
+    return (
+        np.concatenate([x for x, _ in train]),
+        np.concatenate([y for _, y in train]),
+        x_test,
+        y_test,
+    )
 
 
 def _load_path(path: Path) -> tuple[np.ndarray, ...]:
     if path.is_dir():
         folder = path / "cifar-10-batches-py" if (path / "cifar-10-batches-py").is_dir() else path
         if not (folder / "data_batch_1").exists():
-            raise DataError(f"{path} holds no cifar-10-batches-py data (data_batch_1 ... test_batch). {_HOW_TO}")
+            raise DataError(
+                f"{path} holds no cifar-10-batches-py data (data_batch_1 ... test_batch). {_HOW_TO}"
+            )
         return _from_batches(lambda name: (folder / name).read_bytes())
     try:
         if path.name.endswith((".tar.gz", ".tgz")):
@@ -155,7 +188,9 @@ def _load_path(path: Path) -> tuple[np.ndarray, ...]:
     except DataError:
         raise
     except Exception as err:  # truncated, empty or random bytes: BadZipFile, EOFError, OSError ...
-        raise DataError(f"{path} cannot be read as CIFAR-10 ({type(err).__name__}: {err}); is it complete?") from err
+        raise DataError(
+            f"{path} cannot be read as CIFAR-10 ({type(err).__name__}: {err}); is it complete?"
+        ) from err
     raise DataError(f"Unknown CIFAR-10 file type: {path}. {_HOW_TO}")
 
 
@@ -181,7 +216,14 @@ def load_cifar10(source: str | os.PathLike | None = None) -> Cifar10:
     if not path.exists():
         raise DataError(f"No CIFAR-10 at {path}: no such file or folder. {_HOW_TO}")
     x_train, y_train, x_test, y_test = _load_path(path)
-    return Cifar10.checked(x_train, y_train, x_test, y_test, str(path), sha256=_sha256(path) if path.is_file() else None)
+    return Cifar10.checked(
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        str(path),
+        sha256=_sha256(path) if path.is_file() else None,
+    )
 
 
 def synthetic_cifar10(n_train: int = 2000, n_test: int = 500, seed: int = 0) -> Cifar10:
@@ -203,10 +245,19 @@ def synthetic_cifar10(n_train: int = 2000, n_test: int = 500, seed: int = 0) -> 
 
     x_train, y_train = make(n_train)
     x_test, y_test = make(n_test)
-    return Cifar10(x_train, y_train, x_test, y_test, f"synthetic_cifar10(n_train={n_train}, n_test={n_test}, seed={seed})", synthetic=True)
+    return Cifar10(
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        f"synthetic_cifar10(n_train={n_train}, n_test={n_test}, seed={seed})",
+        synthetic=True,
+    )
 
 
-def preprocess(data: Cifar10, seed: int = 0, n_train: int | None = None, n_test: int | None = None) -> Cifar10:
+def preprocess(
+    data: Cifar10, seed: int = 0, n_train: int | None = None, n_test: int | None = None
+) -> Cifar10:
     """The paper's preprocessing: subtract the per-pixel mean image of the training set from
     both splits, on the raw 0-255 scale (float32), no augmentation; training order shuffled
     with ``seed`` (the offline copy is sorted by class). ``n_train``/``n_test`` keep a random

@@ -53,7 +53,13 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-__all__ = ["WithinChannelLRN", "cifar10_full", "caffe_lr_multipliers", "CAFFE_WEIGHT_DECAY", "CAFFE_LR_MULT"]
+__all__ = [
+    "WithinChannelLRN",
+    "cifar10_full",
+    "caffe_lr_multipliers",
+    "CAFFE_WEIGHT_DECAY",
+    "CAFFE_LR_MULT",
+]
 
 CAFFE_WEIGHT_DECAY = 0.004  # cifar10_full_solver.prototxt
 # lr_mult of the biases in cifar10_full_train_test.prototxt (conv3 has no param block: 1).
@@ -72,7 +78,9 @@ class WithinChannelLRN(layers.Layer):
     def __init__(self, local_size: int = 3, alpha: float = 5e-5, beta: float = 0.75, **kwargs):
         super().__init__(**kwargs)
         if local_size % 2 != 1 or local_size < 1:
-            raise ValueError(f"`local_size` must be an odd integer >= 1. Received: local_size={local_size!r}")
+            raise ValueError(
+                f"`local_size` must be an odd integer >= 1. Received: local_size={local_size!r}"
+            )
         self.local_size = local_size
         self.alpha = alpha
         self.beta = beta
@@ -88,7 +96,12 @@ class WithinChannelLRN(layers.Layer):
         return x * ops.exp(-self.beta * ops.log1p(self.alpha * self._pool(squares)))
 
     def get_config(self):
-        return {**super().get_config(), "local_size": self.local_size, "alpha": self.alpha, "beta": self.beta}
+        return {
+            **super().get_config(),
+            "local_size": self.local_size,
+            "alpha": self.alpha,
+            "beta": self.beta,
+        }
 
 
 def caffe_lr_multipliers(model: keras.Model | None = None) -> dict[str, float]:
@@ -99,7 +112,9 @@ def caffe_lr_multipliers(model: keras.Model | None = None) -> dict[str, float]:
         paths = [v.path for v in model.trainable_variables]
         for key in CAFFE_LR_MULT:
             if not any(p == key or p.endswith("/" + key) for p in paths):
-                raise ValueError(f"`model` has no variable {key!r}; it is not cifar10_full. Received: {paths}")
+                raise ValueError(
+                    f"`model` has no variable {key!r}; it is not cifar10_full. Received: {paths}"
+                )
     return dict(CAFFE_LR_MULT)
 
 
@@ -170,7 +185,9 @@ def cifar10_full(weight_decay: float = CAFFE_WEIGHT_DECAY, seed: int | None = No
             layers.ReLU(name="relu3"),
             layers.AveragePooling2D(3, strides=2, padding="same", name="pool3"),
             layers.Flatten(name="flatten"),
-            layers.Dense(10, kernel_initializer=init(0.01, 4), kernel_regularizer=l2(250.0), name="ip1"),
+            layers.Dense(
+                10, kernel_initializer=init(0.01, 4), kernel_regularizer=l2(250.0), name="ip1"
+            ),
         ],
         name="cifar10_full",
     )

@@ -1,4 +1,4 @@
-"""Plotting helpers for the notebooks (matplotlib). Each takes ``ax=None`` and returns what it drew."""
+"""The comparison's figures (matplotlib). Each takes ``ax=None`` and returns what it drew."""
 
 from __future__ import annotations
 
@@ -11,22 +11,48 @@ from .protocol import PAPER_TABLE1, policy_schedule
 
 __all__ = ["plot_accuracy", "plot_lr", "plot_seed_bands", "COLOURS"]
 
-COLOURS = {"fixed": "black", "triangular": "tab:blue", "triangular2": "tab:orange", "exp_range": "tab:green", "exp": "tab:purple", "decay": "tab:brown", "one_cycle": "tab:red"}
+COLOURS = {
+    "fixed": "black",
+    "triangular": "tab:blue",
+    "triangular2": "tab:orange",
+    "exp_range": "tab:green",
+    "exp": "tab:purple",
+    "decay": "tab:brown",
+    "one_cycle": "tab:red",
+}
 
 
-def plot_accuracy(results: dict[str, dict[str, np.ndarray]], scale: float = 1.0, paper: bool = True, ax: Any = None) -> Any:
+def plot_accuracy(
+    results: dict[str, dict[str, np.ndarray]],
+    scale: float = 1.0,
+    paper: bool = True,
+    ax: Any = None,
+) -> Any:
     """Test accuracy against iterations (in the paper's units) per policy, with the paper's
     Table 1 points beside ours."""
     ax = ax or plt.gca()
     for policy, r in results.items():
         colour = COLOURS.get(policy)
-        ax.plot(r["iteration"] / scale, 100 * r["test_accuracy"], color=colour, label=f"{policy} (ours)")
+        ax.plot(
+            r["iteration"] / scale, 100 * r["test_accuracy"], color=colour, label=f"{policy} (ours)"
+        )
         if paper and policy in PAPER_TABLE1:
             iterations, accuracy = PAPER_TABLE1[policy]
-            ax.plot([iterations], [accuracy], marker="*", ms=13, ls="none", color=colour, markeredgecolor="white", label=f"{policy} (paper, Table 1)")
+            ax.plot(
+                [iterations],
+                [accuracy],
+                marker="*",
+                ms=13,
+                ls="none",
+                color=colour,
+                markeredgecolor="white",
+                label=f"{policy} (paper, Table 1)",
+            )
     ax.set(xlabel="training iteration (paper's units; batch 100)", ylabel="test accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)  # beside the data, not on it
+    ax.legend(
+        fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0
+    )  # beside the data, not on it
     return ax
 
 
@@ -37,13 +63,20 @@ def plot_lr(policies: list[str], scale: float = 1.0, ax: Any = None) -> Any:
         schedule, total, _ = policy_schedule(policy, scale)
         it = np.arange(total)
         ax.plot(it / scale, schedule(it), color=COLOURS.get(policy), label=policy, lw=1.2)
-    ax.set(xlabel="training iteration (paper's units; batch 100)", ylabel="learning rate", yscale="log")
+    ax.set(
+        xlabel="training iteration (paper's units; batch 100)", ylabel="learning rate", yscale="log"
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     return ax
 
 
-def plot_seed_bands(runs: dict[str, dict[int, dict[str, np.ndarray]]], scale: float = 1.0, paper: bool = True, ax: Any = None) -> Any:
+def plot_seed_bands(
+    runs: dict[str, dict[int, dict[str, np.ndarray]]],
+    scale: float = 1.0,
+    paper: bool = True,
+    ax: Any = None,
+) -> Any:
     """Per policy, the mean test accuracy over seeds (line) and the range from the lowest to
     the highest seed (band), at the iterations every seed has reached; the paper's Table 1
     points as stars."""
@@ -56,11 +89,22 @@ def plot_seed_bands(runs: dict[str, dict[int, dict[str, np.ndarray]]], scale: fl
         label = f"{policy_name} (mean of {len(by_seed)} seed{'s' if len(by_seed) > 1 else ''})"
         ax.plot(iterations, accuracy.mean(0), color=colour, label=label, lw=1.4)
         if len(by_seed) > 1:
-            ax.fill_between(iterations, accuracy.min(0), accuracy.max(0), color=colour, alpha=0.2, lw=0)
+            ax.fill_between(
+                iterations, accuracy.min(0), accuracy.max(0), color=colour, alpha=0.2, lw=0
+            )
         if paper and policy_name in PAPER_TABLE1:
             it, acc = PAPER_TABLE1[policy_name]
-            ax.plot([it], [acc], marker="*", ms=13, ls="none", color=colour, markeredgecolor="white")
+            ax.plot(
+                [it], [acc], marker="*", ms=13, ls="none", color=colour, markeredgecolor="white"
+            )
     ax.set(xlabel="training iteration (paper's units; batch 100)", ylabel="test accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, title="band: lowest to highest seed\nstars: paper, Table 1", title_fontsize=8)
+    ax.legend(
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        borderaxespad=0,
+        title="band: lowest to highest seed\nstars: paper, Table 1",
+        title_fontsize=8,
+    )
     return ax

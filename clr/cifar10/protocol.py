@@ -17,11 +17,20 @@ import dataclasses
 from typing import Any
 
 from .._checks import check_choice, check_number
-from .._policies import CyclicPolicy
 from .._one_cycle import OneCycleMomentumPolicy, OneCyclePolicy
+from .._policies import CyclicPolicy
 from .._schedules import Constant, Exponential, Join, Linear, Schedule
 
-__all__ = ["PAPER_TABLE1", "POLICIES", "PRESETS", "Protocol", "policy_schedule", "policy_momentum", "MOMENTUM", "ONE_CYCLE_MAX_LR"]
+__all__ = [
+    "PAPER_TABLE1",
+    "POLICIES",
+    "PRESETS",
+    "Protocol",
+    "policy_schedule",
+    "policy_momentum",
+    "MOMENTUM",
+    "ONE_CYCLE_MAX_LR",
+]
 
 # Smith 2017, Table 1, CIFAR-10 rows: policy -> (iterations, test accuracy %).
 PAPER_TABLE1 = {
@@ -71,7 +80,9 @@ def policy_momentum(policy_name: str, scale: float = 1.0) -> float | OneCycleMom
     return OneCycleMomentumPolicy(total, base_momentum=0.85, max_momentum=0.95, **_ONE_CYCLE_LAYOUT)
 
 
-def policy_schedule(policy_name: str, scale: float = 1.0) -> tuple[Schedule | CyclicPolicy, int, dict[str, Any]]:
+def policy_schedule(
+    policy_name: str, scale: float = 1.0
+) -> tuple[Schedule | CyclicPolicy, int, dict[str, Any]]:
     """The learning rate of a Table 1 policy, its iteration count and its settings, for the
     paper's protocol scaled by ``scale``.
 
@@ -106,9 +117,13 @@ def policy_schedule(policy_name: str, scale: float = 1.0) -> tuple[Schedule | Cy
         ]
         boundaries = [n(16_000), n(22_000)]
         settings = dict(phases=phases, boundaries=boundaries, iterations=n(25_000))
-        schedule = Join(tuple(CyclicPolicy(mode="triangular2", **p) for p in phases), tuple(boundaries))
+        schedule = Join(
+            tuple(CyclicPolicy(mode="triangular2", **p) for p in phases), tuple(boundaries)
+        )
     elif policy_name == "exp_range":
-        settings = dict(base_lr=0.001, max_lr=0.006, step_size=2000 * scale, gamma=gamma, iterations=n(42_000))
+        settings = dict(
+            base_lr=0.001, max_lr=0.006, step_size=2000 * scale, gamma=gamma, iterations=n(42_000)
+        )
         schedule = CyclicPolicy(0.001, 0.006, settings["step_size"], mode="exp_range", gamma=gamma)
     elif policy_name == "exp":
         settings = dict(base_lr=0.001, gamma=gamma, iterations=n(70_000))
@@ -118,6 +133,11 @@ def policy_schedule(policy_name: str, scale: float = 1.0) -> tuple[Schedule | Cy
         schedule = Linear(0.007, 0.001, settings["step_size"])
     else:  # one_cycle
         schedule = OneCyclePolicy(ONE_CYCLE_MAX_LR, n(25_000), **_ONE_CYCLE_LAYOUT)
-        settings = dict(max_lr=ONE_CYCLE_MAX_LR, **_ONE_CYCLE_LAYOUT, base_momentum=0.85, max_momentum=0.95,
-                        iterations=n(25_000))  # fmt: skip
+        settings = dict(
+            max_lr=ONE_CYCLE_MAX_LR,
+            **_ONE_CYCLE_LAYOUT,
+            base_momentum=0.85,
+            max_momentum=0.95,
+            iterations=n(25_000),
+        )
     return schedule, settings["iterations"], settings

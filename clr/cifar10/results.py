@@ -1,4 +1,4 @@
-"""Reading the runs: where their files are, their curves, and Table 1 beside the paper's. numpy only.
+"""Reading the runs: their files, their curves, and Table 1 beside the paper's. numpy only.
 
 Layout: ``OUT/PRESET/seedN/POLICY.csv`` (one row per evaluation), ``POLICY.json`` (provenance)
 and ``POLICY.checkpoint.keras`` beside it.
@@ -59,7 +59,9 @@ def read_results(csv_path: str | os.PathLike) -> dict[str, np.ndarray]:
 def load_comparison(folder: str | os.PathLike) -> dict[str, dict[str, np.ndarray]]:
     """Every ``POLICY.csv`` in ``folder`` (one seed's runs), in the order of ``POLICIES``."""
     folder = Path(folder)
-    return {p: read_results(folder / f"{p}.csv") for p in POLICIES if (folder / f"{p}.csv").exists()}
+    return {
+        p: read_results(folder / f"{p}.csv") for p in POLICIES if (folder / f"{p}.csv").exists()
+    }
 
 
 def load_seeds(folder: str | os.PathLike) -> dict[str, dict[int, dict[str, np.ndarray]]]:
@@ -67,7 +69,9 @@ def load_seeds(folder: str | os.PathLike) -> dict[str, dict[int, dict[str, np.nd
     order of ``POLICIES`` and seeds ascending."""
     folder = Path(folder)
     seeds = sorted(
-        int(m.group(1)) for d in folder.glob("seed*") if d.is_dir() and (m := re.fullmatch(r"seed(\d+)", d.name))
+        int(m.group(1))
+        for d in folder.glob("seed*")
+        if d.is_dir() and (m := re.fullmatch(r"seed(\d+)", d.name))
     )
     out: dict[str, dict[int, dict[str, np.ndarray]]] = {}
     for policy_name in POLICIES:
@@ -93,7 +97,9 @@ def comparison_table(
     other way, the iterations the baseline needed to reach this policy's final accuracy (which
     says how much faster a policy was even when it ends below the baseline)."""
     if baseline not in results:
-        raise ValueError(f"`results` must include the baseline {baseline!r}. Received: {sorted(results)}")
+        raise ValueError(
+            f"`results` must include the baseline {baseline!r}. Received: {sorted(results)}"
+        )
     base = results[baseline]
     target, base_iterations = float(base["test_accuracy"][-1]), float(base["iteration"][-1])
     rows = []
@@ -101,16 +107,18 @@ def comparison_table(
         reach = iterations_to_reach(r, target)
         base_reach = iterations_to_reach(base, float(r["test_accuracy"][-1]))
         paper = PAPER_TABLE1.get(policy_name)
-        rows.append({
-            "policy": policy_name,
-            "iterations": round(r["iteration"][-1] / scale),
-            "accuracy": 100 * float(r["test_accuracy"][-1]),
-            "to_baseline": None if reach is None else round(reach / scale),
-            "ratio": None if reach is None else reach / base_iterations,
-            "baseline_to_same": None if base_reach is None else round(base_reach / scale),
-            "paper_iterations": paper[0] if paper else None,
-            "paper_accuracy": paper[1] if paper else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "policy": policy_name,
+                "iterations": round(r["iteration"][-1] / scale),
+                "accuracy": 100 * float(r["test_accuracy"][-1]),
+                "to_baseline": None if reach is None else round(reach / scale),
+                "ratio": None if reach is None else reach / base_iterations,
+                "baseline_to_same": None if base_reach is None else round(base_reach / scale),
+                "paper_iterations": paper[0] if paper else None,
+                "paper_accuracy": paper[1] if paper else None,
+            }
+        )
     return rows
 
 
@@ -121,15 +129,18 @@ def _or(value: Any, fmt: str, missing: str) -> str:
 def format_table(rows: list[dict[str, Any]]) -> str:
     """The comparison as an aligned text table."""
     head = (
-        f"{'policy':12s} {'iterations':>10s} {'accuracy %':>10s} {'to reach fixed':>15s} {'ratio':>6s}"
+        f"{'policy':12s} {'iterations':>10s} {'accuracy %':>10s} {'to reach fixed':>15s} "
+        f"{'ratio':>6s}"
         f" {'fixed reaches it at':>20s}   {'paper: iterations':>17s} {'accuracy %':>10s}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['policy']:12s} {r['iterations']:>10,} {r['accuracy']:>10.1f} {_or(r['to_baseline'], ',', 'never'):>15s}"
+            f"{r['policy']:12s} {r['iterations']:>10,} {r['accuracy']:>10.1f} "
+            f"{_or(r['to_baseline'], ',', 'never'):>15s}"
             f" {_or(r['ratio'], '.2f', '-'):>6s} {_or(r['baseline_to_same'], ',', 'never'):>20s}"
-            f"   {_or(r['paper_iterations'], ',', '-'):>17s} {_or(r['paper_accuracy'], '.1f', '-'):>10s}"
+            f"   {_or(r['paper_iterations'], ',', '-'):>17s} "
+            f"{_or(r['paper_accuracy'], '.1f', '-'):>10s}"
         )
     return "\n".join(lines)
 
@@ -159,20 +170,24 @@ def seed_table(
         back = [iterations_to_reach(r, mean) for r in runs[baseline].values()]
         back_hits = [x / scale for x in back if x is not None]
         paper = PAPER_TABLE1.get(policy_name)
-        rows.append({
-            "policy": policy_name,
-            "seeds": sorted(by_seed),
-            "iterations": round(max(float(r["iteration"][-1]) for r in by_seed.values()) / scale),
-            "accuracy_mean": 100 * mean,
-            "accuracy_sd": None if sd is None else 100 * sd,
-            "reached": len(hits),
-            "to_baseline_mean": _mean_sd(hits)[0] if hits else None,
-            "to_baseline_sd": _mean_sd(hits)[1] if hits else None,
-            "baseline_reached": len(back_hits),
-            "baseline_to_same_mean": _mean_sd(back_hits)[0] if back_hits else None,
-            "paper_iterations": paper[0] if paper else None,
-            "paper_accuracy": paper[1] if paper else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "policy": policy_name,
+                "seeds": sorted(by_seed),
+                "iterations": round(
+                    max(float(r["iteration"][-1]) for r in by_seed.values()) / scale
+                ),
+                "accuracy_mean": 100 * mean,
+                "accuracy_sd": None if sd is None else 100 * sd,
+                "reached": len(hits),
+                "to_baseline_mean": _mean_sd(hits)[0] if hits else None,
+                "to_baseline_sd": _mean_sd(hits)[1] if hits else None,
+                "baseline_reached": len(back_hits),
+                "baseline_to_same_mean": _mean_sd(back_hits)[0] if back_hits else None,
+                "paper_iterations": paper[0] if paper else None,
+                "paper_accuracy": paper[1] if paper else None,
+            }
+        )
     return rows
 
 
@@ -184,16 +199,25 @@ def format_seed_table(rows: list[dict[str, Any]]) -> str:
     )
     lines = [head, "-" * len(head)]
     for r in rows:
-        acc = f"{r['accuracy_mean']:.1f}" + ("" if r["accuracy_sd"] is None else f" ± {r['accuracy_sd']:.1f}")
+        acc = f"{r['accuracy_mean']:.1f}" + (
+            "" if r["accuracy_sd"] is None else f" ± {r['accuracy_sd']:.1f}"
+        )
         n = len(r["seeds"])
         if r["to_baseline_mean"] is None:
             reach = f"never (0/{n})"
         else:
             sd = "" if r["to_baseline_sd"] is None else f" ± {r['to_baseline_sd']:,.0f}"
             reach = f"{r['to_baseline_mean']:,.0f}{sd} ({r['reached']}/{n})"
-        back = "never" if r["baseline_to_same_mean"] is None else f"{r['baseline_to_same_mean']:,.0f}"
-        paper = "-" if r["paper_iterations"] is None else f"{r['paper_iterations']:,}, {r['paper_accuracy']:.1f}"
+        back = (
+            "never" if r["baseline_to_same_mean"] is None else f"{r['baseline_to_same_mean']:,.0f}"
+        )
+        paper = (
+            "-"
+            if r["paper_iterations"] is None
+            else f"{r['paper_iterations']:,}, {r['paper_accuracy']:.1f}"
+        )
         lines.append(
-            f"{r['policy']:12s} {n:>6d} {r['iterations']:>10,} {acc:>23s} {reach:>25s} {back:>20s}   {paper:>15s}"
+            f"{r['policy']:12s} {n:>6d} {r['iterations']:>10,} {acc:>23s} {reach:>25s} {back:>20s} "
+            f"  {paper:>15s}"
         )
     return "\n".join(lines)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as _dt
-import functools
 import json
 import math
 import os
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from .._batches import batch_indices
 from .._checks import check_choice, check_int
 from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
 from .protocol import POLICIES, PRESETS, Protocol, policy_momentum, policy_schedule
@@ -45,7 +45,7 @@ class RunError(RuntimeError):
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -67,22 +67,6 @@ def _load_data(source: str | None, protocol: Protocol, seed: int) -> Cifar10:
     else:
         raw = load_cifar10(source)
     return preprocess(raw, seed=seed, n_train=protocol.n_train, n_test=protocol.n_test)
-
-
-@functools.lru_cache(maxsize=4)
-def _training_order(seed: int, n_train: int) -> np.ndarray:
-    return np.random.default_rng([seed, 1]).permutation(n_train)
-
-
-def _batch_indices(iteration: int, n_train: int, batch_size: int, seed: int) -> np.ndarray:
-    """The training examples of global iteration ``iteration``.
-
-    Caffe reads its LMDB in the same order every epoch, without shuffling: here one seeded
-    permutation (our copy is sorted by class, so its own order cannot be used), repeated every
-    epoch. A resumed run sees exactly the batches an uninterrupted one would.
-    """
-    b = iteration % (n_train // batch_size)
-    return _training_order(seed, n_train)[b * batch_size : (b + 1) * batch_size]
 
 
 # -- results files ---------------------------------------------------------------------------
@@ -118,7 +102,12 @@ def _append_row(csv_path: Path, row: dict[str, Any]) -> None:
 def _versions() -> dict[str, str]:
     import keras
 
-    versions = {"python": platform.python_version(), "numpy": np.__version__, "keras": keras.__version__, "clr": __version__}
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "keras": keras.__version__,
+        "clr": __version__,
+    }
     try:
         import tensorflow as tf
 
@@ -135,7 +124,9 @@ def _code_revision() -> str | None:
     package = Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=package, capture_output=True, text=True, timeout=10, check=True)
+        done = subprocess.run(
+            ["git", *args], cwd=package, capture_output=True, text=True, timeout=10, check=True
+        )
         return done.stdout.strip()
 
     try:
@@ -148,7 +139,12 @@ def _code_revision() -> str | None:
 def _data_identity(data: Cifar10) -> dict[str, Any]:
     """What identifies the data: its content (sha256 of the file, or the generator's call for
     synthetic data), not the path it was read from."""
-    return {"sha256": data.sha256, "synthetic": data.synthetic, "n_train": len(data.x_train), "n_test": len(data.x_test)}
+    return {
+        "sha256": data.sha256,
+        "synthetic": data.synthetic,
+        "n_train": len(data.x_train),
+        "n_test": len(data.x_test),
+    }
 
 
 def _read_provenance(path: Path) -> dict[str, Any] | None:
@@ -157,7 +153,9 @@ def _read_provenance(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
-        raise RunError(f"{path} is not readable JSON ({err}); it is left as it is: move it away to start over.") from err
+        raise RunError(
+            f"{path} is not readable JSON ({err}); it is left as it is: move it away to start over."
+        ) from err
 
 
 def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> str:
@@ -170,20 +168,27 @@ def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> s
         if csv_path.exists() or ckpt.exists():
             what = csv_path if csv_path.exists() else ckpt
             raise RunError(
-                f"{what} exists without its provenance {meta.name}: it is not this run's, so it is left "
+                f"{what} exists without its provenance {meta.name}: it is not this run's, so it is "
+                "left "
                 f"as it is. Use another --out, or move {folder} away to start over."
             )
         return "new"
     for key in ("policy_name", "preset", "settings", "seed"):
         if before.get(key) != json.loads(json.dumps(provenance[key])):
             raise RunError(
-                f"{folder} holds a {before.get('policy_name')} run with other `{key}` ({before.get(key)!r}); "
+                f"{folder} holds a {before.get('policy_name')} run with other `{key}` "
+                f"({before.get(key)!r}); "
                 "it is left as it is. Use another --out."
             )
     old, new = before.get("data", {}), provenance["data"]
-    if (old.get("sha256"), old.get("n_train"), old.get("n_test")) != (new["sha256"], new["n_train"], new["n_test"]):
+    if (old.get("sha256"), old.get("n_train"), old.get("n_test")) != (
+        new["sha256"],
+        new["n_train"],
+        new["n_test"],
+    ):
         raise RunError(
-            f"{folder} holds a run on other data (sha256 {old.get('sha256')}, {old.get('description')}); "
+            f"{folder} holds a run on other data (sha256 {old.get('sha256')}, "
+            f"{old.get('description')}); "
             "it is left as it is. Use another --out."
         )
     rows = _csv_iterations(csv_path) if csv_path.exists() else []
@@ -191,8 +196,10 @@ def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> s
         return "done"
     if not ckpt.exists():
         raise RunError(
-            f"{csv_path} holds {len(rows)} evaluations up to iteration {rows[-1] if rows else 0:,} of {total:,} "
-            f"but its checkpoint {ckpt.name} is missing, so it cannot be continued; it is left as it is. "
+            f"{csv_path} holds {len(rows)} evaluations up to iteration {rows[-1] if rows else 0:,} "
+            f"of {total:,} "
+            f"but its checkpoint {ckpt.name} is missing, so it cannot be continued; it is left as "
+            "it is. "
             "Use another --out, or restore the checkpoint."
         )
     return "resume"
@@ -202,7 +209,9 @@ def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> s
 
 
 def _command(*args: str, source: str | None) -> str:
-    return "python -m clr.experiments " + shlex.join([*args] + (["--data", str(source)] if source else []))
+    return "python -m clr.experiments " + shlex.join(
+        [*args] + (["--data", str(source)] if source else [])
+    )
 
 
 def run_experiment(
@@ -246,7 +255,9 @@ def run_experiment(
 
     data = _load_data(source, protocol, seed)
     provenance: dict[str, Any] = {
-        "command": _command(policy_name, "--preset", preset, "--seed", str(seed), "--out", str(out), source=source),
+        "command": _command(
+            policy_name, "--preset", preset, "--seed", str(seed), "--out", str(out), source=source
+        ),
         "policy_name": policy_name,
         "preset": dataclasses.asdict(protocol),
         "settings": settings,
@@ -273,7 +284,10 @@ def run_experiment(
         iteration = int(model.optimizer.iterations)
         _keep_rows_up_to(csv_path, iteration)
         if verbose:
-            print(f"resuming {policy_name} ({preset}, seed {seed}) at iteration {iteration:,} of {total:,} from {ckpt}")
+            print(
+                f"resuming {policy_name} ({preset}, seed {seed}) at iteration {iteration:,} of "
+                f"{total:,} from {ckpt}"
+            )
     else:
         provenance["started"], provenance["sessions"], elapsed, iteration = _now(), [], 0.0, 0
         keras.utils.set_random_seed(seed)
@@ -284,10 +298,16 @@ def run_experiment(
             momentum=policy_momentum(policy_name, protocol.scale),
             lr_multipliers=caffe_lr_multipliers(model),
         )
-        model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        model.compile(
+            optimizer,
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
     # One entry per invocation, written before any training: a run resumed across sessions
     # says which code ran which part.
-    provenance["sessions"].append({"from_iteration": iteration, "date": _now(), "code": _code_revision()})
+    provenance["sessions"].append(
+        {"from_iteration": iteration, "date": _now(), "code": _code_revision()}
+    )
     provenance["versions"] = _versions()
     provenance["machine"] = {
         "platform": platform.platform(),
@@ -297,11 +317,16 @@ def run_experiment(
     provenance.update(iteration=iteration, elapsed_s=elapsed, updated=_now())
     _write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
     if verbose:
-        print(f"{policy_name} on {data.description}: {total:,} iterations, batch {protocol.batch_size}, "
-              f"test every {protocol.eval_every}")  # fmt: skip
+        print(
+            f"{policy_name} on {data.description}: {total:,} iterations, batch "
+            f"{protocol.batch_size}, "
+            f"test every {protocol.eval_every}"
+        )
 
     def evaluate_and_save(train_loss: float) -> None:
-        test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=500, verbose=0)[:2]
+        test_loss, test_accuracy = model.evaluate(
+            data.x_test, data.y_test, batch_size=500, verbose=0
+        )[:2]
         row = {
             "iteration": iteration,
             "lr": float(schedule(max(iteration - 1, 0))),
@@ -317,8 +342,11 @@ def run_experiment(
         provenance.update(elapsed_s=elapsed, iteration=iteration, updated=_now())
         _write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
         if verbose:
-            print(f"  iteration {iteration:>6,}  lr {row['lr']:.6f}  train loss {train_loss:.4f}  "
-                  f"test loss {test_loss:.4f}  test accuracy {test_accuracy:.4f}", flush=True)  # fmt: skip
+            print(
+                f"  iteration {iteration:>6,}  lr {row['lr']:.6f}  train loss {train_loss:.4f}  "
+                f"test loss {test_loss:.4f}  test accuracy {test_accuracy:.4f}",
+                flush=True,
+            )
 
     if iteration == 0 and not csv_path.exists():
         evaluate_and_save(float("nan"))
@@ -332,7 +360,10 @@ def run_experiment(
         # autotuned threads that compete with the convolutions on a small CPU
         # (bench/bench_training_loop.py measures both).
         for i in range(chunk):
-            idx = _batch_indices(iteration + i, len(data.x_train), protocol.batch_size, seed)
+            # Caffe reads its database in one order every epoch, without shuffling.
+            idx = batch_indices(
+                iteration + i, len(data.x_train), protocol.batch_size, seed, reshuffle=False
+            )
             logs = model.train_on_batch(data.x_train[idx], data.y_train[idx], return_dict=True)
             losses.append(float(logs["loss"]))
             progress.update(i + 1, [("loss", losses[-1])])
@@ -362,7 +393,7 @@ def run_range_test(
     ``out/preset/range_test.json`` and its provenance beside it."""
     import keras
 
-    from ..keras import lr_range_test
+    from ..range_test import lr_range_test
     from .models import cifar10_full
 
     check_choice("preset", preset, tuple(PRESETS))
@@ -370,7 +401,9 @@ def run_range_test(
     folder = Path(out) / preset
     path = folder / "range_test.json"
     if path.exists():
-        raise RunError(f"{path} exists and is left as it is; use another --out to run the range test again.")
+        raise RunError(
+            f"{path} exists and is left as it is; use another --out to run the range test again."
+        )
     data = _load_data(source, protocol, seed)
     model = cifar10_full(seed=seed)
     model.compile(
@@ -381,15 +414,17 @@ def run_range_test(
     iterations = round(settings["epochs"] * math.ceil(len(data.x_train) / protocol.batch_size))
     val = (data.x_test[: settings["n_val"]], data.y_test[: settings["n_val"]])
     if verbose:
-        print(f"LR range test on {data.description}: linear {settings['start_lr']:g} to "
-              f"{settings['end_lr']:g} over {iterations:,} iterations")  # fmt: skip
+        print(
+            f"LR range test on {data.description}: linear {settings['start_lr']:g} to "
+            f"{settings['end_lr']:g} over {iterations:,} iterations"
+        )
     t0 = time.perf_counter()
     result = lr_range_test(
         model,
         data.x_train,
         data.y_train,
-        min_lr=settings["start_lr"],
-        max_lr=settings["end_lr"],
+        start_lr=settings["start_lr"],
+        end_lr=settings["end_lr"],
         iterations=iterations,
         sweep="linear",
         batch_size=protocol.batch_size,
@@ -401,7 +436,9 @@ def run_range_test(
     folder.mkdir(parents=True, exist_ok=True)
     result.save(path)
     provenance = {
-        "command": _command("range_test", "--preset", preset, "--seed", str(seed), "--out", str(out), source=source),
+        "command": _command(
+            "range_test", "--preset", preset, "--seed", str(seed), "--out", str(out), source=source
+        ),
         "settings": settings,
         "batch_size": protocol.batch_size,
         "iterations": iterations,

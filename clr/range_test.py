@@ -1,0 +1,481 @@
+"""Smith's LR range test: the sweep (:func:`lr_range_test`, Keras), its result and suggestions.
+
+The result, its suggestions, plot and files need numpy only (matplotlib to plot); the sweep
+imports Keras when it runs, so ``import clr`` stays light.
+
+Smith's rule reads accuracy: ``base_lr`` where accuracy starts to rise, ``max_lr`` where the
+rise slows, becomes ragged or falls. The loss rules are fastai's: ``valley``, ``steep`` and
+``minimum / 10``, on the debiased, smoothed loss.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "RangeTestResult",
+    "Suggestion",
+    "Suggestions",
+    "DebiasedAverage",
+    "smooth_losses",
+    "lr_range_test",
+]
+
+
+class DebiasedAverage:
+    """fastai's ``AvgSmoothLoss``: an exponential moving average of the loss, divided by
+    ``1 - beta**count`` so that its first values are not pulled towards 0. ``beta = 0`` gives
+    the raw values. The sweep updates it step by step (its stop rule needs it as it goes);
+    :func:`smooth_losses` applies it to a whole curve."""
+
+    def __init__(self, beta: float) -> None:
+        self.beta = beta
+        self._average = 0.0
+        self.count = 0
+
+    def update(self, value: float) -> float:
+        self.count += 1
+        self._average = self.beta * self._average + (1 - self.beta) * value
+        return self._average / (1 - self.beta**self.count)
+
+
+def smooth_losses(losses: np.ndarray, beta: float) -> np.ndarray:
+    """The debiased moving average of ``losses`` (:class:`DebiasedAverage`), point by point."""
+    average = DebiasedAverage(beta)
+    return np.array([average.update(float(loss)) for loss in losses])
+
+
+def centered_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Moving average centred on each point (edges padded with the end values): no lag, unlike
+    an exponential average, so a rise is found where it happens, not later."""
+    window = max(1, int(window) | 1)  # odd
+    padded = np.pad(np.asarray(values, float), window // 2, mode="edge")
+    return np.convolve(padded, np.ones(window) / window, mode="valid")
+
+
+@dataclasses.dataclass(frozen=True)
+class Suggestion:
+    name: str
+    lr: float
+    rule: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Suggestions:
+    """``base_lr`` and ``max_lr`` by the paper's accuracy rule (when there is accuracy), the
+    loss-based suggestions, and ``warnings`` saying when the curve cannot be trusted."""
+
+    base_lr: float | None
+    max_lr: float | None
+    loss_based: tuple[Suggestion, ...]
+    warnings: tuple[str, ...]
+
+    def __iter__(self):
+        rows = []
+        if self.base_lr is not None:
+            rows += [
+                Suggestion("base_lr", self.base_lr, "accuracy starts to rise (Smith)"),
+                Suggestion("max_lr", self.max_lr, "accuracy rise slows or falls (Smith)"),
+            ]
+        return iter(rows + list(self.loss_based))
+
+
+def _longest_decreasing_run(values: np.ndarray) -> tuple[int, int]:
+    """First and last index of a longest strictly decreasing subsequence (patience sorting)."""
+    neg = -values
+    tails: list[float] = []
+    tail_idx: list[int] = []
+    parent = np.full(len(values), -1)
+    for i, v in enumerate(neg):
+        k = bisect.bisect_left(tails, v)
+        if k == len(tails):
+            tails.append(v)
+            tail_idx.append(i)
+        else:
+            tails[k], tail_idx[k] = v, i
+        parent[i] = tail_idx[k - 1] if k else -1
+    last = tail_idx[-1]
+    first = last
+    while parent[first] >= 0:
+        first = parent[first]
+    return first, last
+
+
+@dataclasses.dataclass
+class RangeTestResult:
+    """Per iteration: ``lr``, the true ``loss`` of that batch, the debiased ``smoothed_loss``,
+    ``accuracy`` of the batch (when the model has one); every ``eval_every`` iterations with
+    validation data: ``val_iterations``, ``val_loss``, ``val_accuracy``."""
+
+    lr: np.ndarray
+    loss: np.ndarray
+    smoothed_loss: np.ndarray
+    accuracy: np.ndarray | None
+    val_iterations: np.ndarray
+    val_loss: np.ndarray
+    val_accuracy: np.ndarray | None
+    sweep: str
+    start_lr: float
+    end_lr: float
+    planned_iterations: int
+    stopped_early: bool = False
+    stop_reason: str | None = None
+
+    # -- suggestions -------------------------------------------------------------------------
+    def _accuracy_curve(self) -> tuple[np.ndarray, np.ndarray, str] | None:
+        if self.val_accuracy is not None and len(self.val_accuracy) >= 5:
+            return (
+                self.lr[self.val_iterations],
+                np.asarray(self.val_accuracy, float),
+                "validation accuracy",
+            )
+        if self.accuracy is not None:
+            return (
+                self.lr,
+                centered_mean(self.accuracy, len(self.accuracy) // 20),
+                "batch accuracy (centred mean)",
+            )
+        return None
+
+    def suggest(self) -> Suggestions:
+        warnings = []
+        finite = np.isfinite(self.smoothed_loss)
+        n_ok = int(np.argmin(finite)) if not finite.all() else len(finite)
+        if self.stopped_early:
+            warnings.append(
+                f"the sweep stopped early at lr {self.lr[-1]:.3g} ({self.stop_reason})."
+            )
+        lo, hi = n_ok // 10, n_ok - 5  # skip the first tenth and the last points, as fastai does
+        loss_based: list[Suggestion] = []
+        if hi - lo < 20:
+            warnings.append(
+                f"too short to trust: {max(hi - lo, 0)} usable iterations (want at least 20)."
+            )
+        else:
+            lrs, smooth, raw = self.lr[lo:hi], self.smoothed_loss[lo:hi], self.loss[lo:hi]
+            spread = float(np.ptp(smooth))
+            noise = float(np.median(np.abs(raw - smooth)))
+            if spread == 0 or noise > 0.5 * spread:
+                warnings.append(
+                    f"too noisy to trust: the batch loss scatters by {noise:.3g} around a curve "
+                    f"that moves by {spread:.3g}; use more iterations, larger batches or smoothing "
+                    "closer to 1."
+                )
+            first, last = _longest_decreasing_run(smooth)
+            third = (last - first) / 3
+            valley = first + int(third) + int(third / 2)
+            x = np.log(lrs) if self.sweep == "exp" else lrs
+            steep = int(np.argmin(np.gradient(smooth, x)))
+            lowest = int(np.argmin(smooth))
+            if steep > lowest:
+                # Past the minimum the loss rises overall: a steep drop there is the recovery
+                # from a spike, not the descent the rule looks for.
+                warnings.append(
+                    f"steep ({lrs[steep]:.3g}) lies past the lowest loss (at {lrs[lowest]:.3g}): "
+                    "it marks the recovery "
+                    "from a spike in the loss, not its descent; do not use it."
+                )
+            loss_based = [
+                Suggestion(
+                    "valley",
+                    float(lrs[valley]),
+                    "middle of the longest descent of the smoothed loss (fastai)",
+                ),
+                Suggestion(
+                    "steep", float(lrs[steep]), "steepest descent of the smoothed loss (fastai)"
+                ),
+                Suggestion(
+                    "minimum/10",
+                    float(lrs[lowest] / 10),
+                    "a tenth of the lr at the lowest loss (fastai)",
+                ),
+            ]
+        base_lr = max_lr = None
+        curve = self._accuracy_curve()
+        if curve is None:
+            warnings.append(
+                "no accuracy recorded: compile the model with an accuracy metric for the paper's "
+                "rule."
+            )
+        else:
+            lrs, acc, _ = curve
+            start, top = float(acc[0]), float(np.max(acc))
+            rise = top - start
+            if rise <= 0.02:
+                warnings.append(
+                    "accuracy never rises by more than 2 points: widen the lr range or sweep "
+                    "longer."
+                )
+            else:
+                peak = int(np.argmax(acc))
+                # "Starts to rise": 10 % of the total rise. "Slows": 90 % of it (before the peak).
+                base_lr = float(lrs[int(np.argmax(acc >= start + 0.1 * rise))])
+                max_lr = float(lrs[min(int(np.argmax(acc >= start + 0.9 * rise)), peak)])
+        return Suggestions(base_lr, max_lr, tuple(loss_based), tuple(warnings))
+
+    # -- plotting -------------------------------------------------------------------------------
+    def plot(
+        self, ax: Any = None, suggestions: Suggestions | None = None, show_suggestions: bool = True
+    ) -> Any:
+        """Loss (and accuracy on a second axis) against lr, every suggestion marked and labelled
+        (``show_suggestions=False`` draws the curves alone, for reading them without a prompt)."""
+        import matplotlib.pyplot as plt
+
+        ax = ax or plt.gca()
+        suggestions = (suggestions or self.suggest()) if show_suggestions else ()
+        ax.plot(self.lr, self.loss, color="tab:blue", alpha=0.25, lw=0.8, label="batch loss")
+        ax.plot(self.lr, self.smoothed_loss, color="tab:blue", lw=1.8, label="smoothed loss")
+        if len(self.val_iterations):
+            ax.plot(
+                self.lr[self.val_iterations],
+                self.val_loss,
+                "o",
+                color="tab:cyan",
+                ms=4,
+                label="validation loss",
+            )
+        finite = self.smoothed_loss[np.isfinite(self.smoothed_loss)]
+        if finite.size:
+            ax.set_ylim(
+                finite.min() - 0.05 * np.ptp(finite),
+                min(finite.max(), 3 * np.median(finite)) + 0.05 * np.ptp(finite),
+            )
+        ax.set(
+            xlabel="learning rate" + (" (log scale)" if self.sweep == "exp" else ""),
+            ylabel="loss",
+            xscale="log" if self.sweep == "exp" else "linear",
+        )
+        handles, labels = ax.get_legend_handles_labels()
+        curve = self._accuracy_curve()
+        if curve is not None:
+            twin = ax.twinx()
+            lrs, acc, what = curve
+            twin.plot(lrs, 100 * acc, color="tab:green", lw=1.5, label=what)
+            twin.set_ylabel("accuracy (%)")
+            twin_handles, twin_labels = twin.get_legend_handles_labels()
+            handles, labels = handles + twin_handles, labels + twin_labels
+        colours = {
+            "base_lr": "tab:green",
+            "max_lr": "tab:red",
+            "valley": "tab:purple",
+            "steep": "tab:orange",
+            "minimum/10": "tab:brown",
+        }
+        for s in suggestions:
+            line = ax.axvline(
+                s.lr,
+                color=colours.get(s.name, "0.4"),
+                ls="--",
+                lw=1.2,
+                label=f"{s.name} = {s.lr:.3g}",
+            )
+            handles.append(line)
+            labels.append(line.get_label())
+        ax.legend(
+            handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.12, 1), borderaxespad=0
+        )  # off the curves
+        sweep = f"{self.sweep} sweep {self.start_lr:g} to {self.end_lr:g}"
+        title = f"LR range test: {sweep}, {len(self.lr)} iterations"
+        ax.set_title(title + (" (stopped early)" if self.stopped_early else ""))
+        return ax
+
+    # -- saving -----------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write the result as JSON (NaN and infinity as null)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                v = [None if not math.isfinite(float(x)) else float(x) for x in v]
+            out[f.name] = v
+        Path(path).write_text(json.dumps(out) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> RangeTestResult:
+        raw = json.loads(Path(path).read_text())
+        arrays = {"lr", "loss", "smoothed_loss", "accuracy", "val_loss", "val_accuracy"}
+        for name in arrays:
+            if raw[name] is not None:
+                raw[name] = np.array([np.nan if x is None else x for x in raw[name]], dtype=float)
+        raw["val_iterations"] = np.array(raw["val_iterations"], dtype=int)
+        # Files written before the sweep's ends were renamed (they said min_lr/max_lr).
+        for old, new in (("min_lr", "start_lr"), ("max_lr", "end_lr")):
+            if old in raw:
+                raw[new] = raw.pop(old)
+        return cls(**raw)
+
+
+def lr_range_test(
+    model: Any,
+    x: Any,
+    y: Any = None,
+    *,
+    start_lr: float,
+    end_lr: float,
+    iterations: int | None = None,
+    epochs: float | None = None,
+    sweep: str = "linear",
+    batch_size: int = 32,
+    validation_data: tuple[Any, Any] | None = None,
+    eval_every: int | None = None,
+    smoothing: float = 0.98,
+    stop_factor: float | None = 4.0,
+    seed: int = 0,
+    verbose: int = 1,
+) -> RangeTestResult:
+    """Smith's LR range test: train one batch per rate while the rate rises from ``start_lr``
+    to ``end_lr``, recording the true loss of every batch; then put the model back.
+
+    The paper's CIFAR-10 test is a ``"linear"`` sweep over 8 epochs with accuracy on held-out
+    data (``validation_data``, every ``eval_every`` iterations); ``"exp"`` spaces the rates
+    geometrically, as fastai does. Each batch's loss comes from ``train_on_batch`` (Keras'
+    batch-end logs hold a running mean since the epoch began, which shifts the curve right).
+    The sweep stops early when the smoothed loss exceeds ``stop_factor`` times its best or is
+    not finite, and the result says so.
+
+    Afterwards the model's weights and the optimizer's variables (its step count, momentum,
+    learning rate) are exactly what they were before, also when the sweep stopped early or was
+    interrupted by an exception or KeyboardInterrupt. An optimizer not yet built is built first,
+    so its fresh state is what comes back.
+
+    Args:
+        model: a compiled Keras model whose optimizer has a float learning rate.
+        x, y: training inputs and targets (arrays); each epoch's batches in a new seeded order
+            (full batches; a partial last batch is left out).
+        start_lr, end_lr: the swept range, ``0 < start_lr < end_lr``.
+        iterations, epochs: the length of the sweep; give one (``epochs`` counts passes over
+            ``x``). At least 10 iterations.
+        sweep: ``"linear"`` or ``"exp"``.
+        validation_data: ``(x_val, y_val)`` evaluated every ``eval_every`` iterations (default:
+            about 40 evaluations over the sweep).
+        smoothing: beta of the debiased moving average of the loss, in [0, 1).
+        stop_factor: stop when the smoothed loss exceeds this times its best; None never stops.
+        seed: seeds the order of the batches.
+
+    Returns:
+        A :class:`RangeTestResult`: ``.suggest()``, ``.plot()``, ``.save(path)``.
+    """
+    import keras
+
+    from ._batches import batch_indices
+    from ._checks import check_choice, check_int, check_number
+    from .keras import learning_rate_schedule
+
+    start_lr = check_number("start_lr", start_lr, low=0.0)
+    end_lr = check_number("end_lr", end_lr, low=0.0)
+    if end_lr <= start_lr:
+        raise ValueError(
+            f"`end_lr` must be > `start_lr` ({start_lr!r}). Received: end_lr={end_lr!r}"
+        )
+    check_choice("sweep", sweep, ("linear", "exp"))
+    if (iterations is None) == (epochs is None):
+        raise ValueError(
+            f"Give exactly one of `iterations` and `epochs`. Received: iterations={iterations!r}, "
+            f"epochs={epochs!r}"
+        )
+    n = len(x)
+    batch_size = check_int("batch_size", batch_size, low=1, high=n)
+    per_epoch = n // batch_size
+    if epochs is not None:
+        iterations = round(check_number("epochs", epochs, low=0.0) * per_epoch)
+    iterations = check_int("iterations", iterations, low=10)
+    smoothing = check_number(
+        "smoothing", smoothing, low=0.0, low_inclusive=True, high=1.0, high_inclusive=False
+    )
+    if stop_factor is not None:
+        stop_factor = check_number("stop_factor", stop_factor, low=1.0)
+    eval_every = (
+        max(1, iterations // 40)
+        if eval_every is None
+        else check_int("eval_every", eval_every, low=1)
+    )
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        raise ValueError(
+            "`model` must be compiled (with an optimizer and a loss) before the range test."
+        )
+    if learning_rate_schedule(optimizer) is not None:
+        raise TypeError(
+            "lr_range_test sets the optimizer's learning rate each batch: compile the model with a "
+            "float `learning_rate`, not a schedule."
+        )
+
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    weights = [np.array(v) for v in model.weights]
+    optimizer_state = [np.array(v) for v in optimizer.variables]
+
+    t = np.arange(iterations) / max(iterations - 1, 1)
+    lrs = (
+        start_lr + (end_lr - start_lr) * t
+        if sweep == "linear"
+        else start_lr * (end_lr / start_lr) ** t
+    )
+    losses, accuracies, smooth = [], [], []
+    val_it, val_loss, val_acc = [], [], []
+    average, best, stop_reason = DebiasedAverage(smoothing), math.inf, None
+    progress = keras.utils.Progbar(
+        iterations, verbose=verbose, stateful_metrics=["lr", "smoothed_loss"]
+    )
+    try:
+        for i, lr in enumerate(lrs):
+            idx = batch_indices(i, n, batch_size, seed)
+            optimizer.learning_rate = float(lr)
+            logs = model.train_on_batch(x[idx], None if y is None else y[idx], return_dict=True)
+            loss = float(logs["loss"])
+            losses.append(loss)
+            acc_key = next((k for k in logs if "acc" in k), None)
+            if acc_key is not None:
+                accuracies.append(float(logs[acc_key]))
+            smoothed = average.update(loss)
+            smooth.append(smoothed)
+            if validation_data is not None and (i % eval_every == 0 or i == iterations - 1):
+                result = model.evaluate(
+                    *validation_data, batch_size=max(batch_size, 256), verbose=0, return_dict=True
+                )
+                val_it.append(i)
+                val_loss.append(float(result["loss"]))
+                key = next((k for k in result if "acc" in k), None)
+                if key is not None:
+                    val_acc.append(float(result[key]))
+            progress.update(i + 1, [("lr", float(lr)), ("smoothed_loss", smoothed)])
+            if not math.isfinite(smoothed):
+                stop_reason = f"the loss became {loss} at iteration {i}"
+                break
+            best = min(best, smoothed)
+            if stop_factor is not None and smoothed > stop_factor * best:
+                stop_reason = (
+                    f"the smoothed loss {smoothed:.3g} passed {stop_factor:g} x its best "
+                    f"{best:.3g} at iteration {i}"
+                )
+                break
+    finally:
+        # Put everything back, whatever happened above (divergence, an exception, Ctrl-C).
+        for variable, value in zip(model.weights, weights):
+            variable.assign(value)
+        for variable, value in zip(optimizer.variables, optimizer_state):
+            variable.assign(value)
+        model.stop_training = False
+    done = len(losses)
+    return RangeTestResult(
+        lr=lrs[:done],
+        loss=np.array(losses),
+        smoothed_loss=np.array(smooth),
+        accuracy=np.array(accuracies) if accuracies else None,
+        val_iterations=np.array(val_it, dtype=int),
+        val_loss=np.array(val_loss),
+        val_accuracy=np.array(val_acc) if val_acc else None,
+        sweep=sweep,
+        start_lr=start_lr,
+        end_lr=end_lr,
+        planned_iterations=iterations,
+        stopped_early=stop_reason is not None,
+        stop_reason=stop_reason,
+    )

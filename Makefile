@@ -22,14 +22,22 @@ $(IPYTHONDIR)/profile_default/ipython_kernel_config.py: tests/ipython_kernel_con
 	mkdir -p $(dir $@)
 	cp $< $@
 
-setup: $(STAMP) $(IPYTHONDIR)/profile_default/ipython_kernel_config.py
+# JupyterLab settings the project ships: no news pop-up over the notebook, no update checks,
+# and no autosave rewriting a notebook just opened (save with Ctrl-S when you mean it).
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(LAB_SETTINGS): lab-settings/overrides.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp $< $@
+
+setup: $(STAMP) $(IPYTHONDIR)/profile_default/ipython_kernel_config.py $(LAB_SETTINGS)
 
 # JupyterLab refuses to run as root unless told (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
-		--LabApp.default_url=/lab/tree/01_policy_explorer.ipynb
+		--LabApp.default_url=/lab/tree/01_policy_explorer.ipynb \
+		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 # The workshop projector view: the explorer as a Voila app, no code shown.
 app: setup

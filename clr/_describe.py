@@ -7,9 +7,13 @@ function describes itself (``scale_fn.formula(on)``), so a custom built-in passe
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
+from ._one_cycle import OneCyclePolicy, phase_ends
 from ._policies import CyclicPolicy
 
-__all__ = ["fmt", "policy_code", "policy_formula"]
+__all__ = ["fmt", "policy_code", "policy_formula", "call_code", "one_cycle_formula"]
 
 
 def fmt(x: float) -> str:
@@ -57,3 +61,34 @@ def policy_formula(policy: CyclicPolicy) -> str:
     )
     amplitude = f"({fmt(policy.max_lr)} - {fmt(policy.base_lr)})"
     return f"{cycle}\n{triangle}\nlr(i) = {fmt(policy.base_lr)} + {amplitude} * triangle * {scale}"
+
+
+def call_code(policy: Any, api: str) -> str:
+    """``api(...)`` with ``policy``'s arguments: the required ones always, the others only where
+    they differ from their defaults (any of clr's policy dataclasses)."""
+    args = []
+    for field in dataclasses.fields(policy):
+        value = getattr(policy, field.name)
+        required = field.default is dataclasses.MISSING
+        if required or value != field.default:
+            shown = fmt(value) if isinstance(value, float) else repr(value)
+            args.append(f"{field.name}={shown}")
+    return f"{api}({', '.join(args)})"
+
+
+def one_cycle_formula(policy: OneCyclePolicy) -> str:
+    """1cycle's phases with their numbers filled in (plain text, one line per phase)."""
+    ends = phase_ends(policy.total_steps, policy.pct_start, policy.three_phase)
+    ends = [round(e, 2) for e in ends]
+    start, peak, low = fmt(policy.initial_lr), fmt(policy.max_lr), fmt(policy.min_lr)
+    curve = "cosine" if policy.anneal_strategy == "cos" else "straight line"
+    up, down = f"0 .. {fmt(ends[0])}", f"{fmt(ends[0])} .. {fmt(ends[1])}"
+    phases = [(up, start, peak), (down, peak, low)]
+    if policy.three_phase:
+        phases = [
+            phases[0],
+            (f"{fmt(ends[0])} .. {fmt(ends[1])}", peak, start),
+            (f"{fmt(ends[1])} .. {fmt(ends[2])}", start, low),
+        ]
+    lines = [f"iterations {span}: {a} -> {b}" for span, a, b in phases]
+    return "\n".join([f"each phase a {curve} (anneal_strategy={policy.anneal_strategy!r})", *lines])

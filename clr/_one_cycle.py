@@ -35,6 +35,7 @@ from ._policies import CyclicPolicy, ScaleFn, policy_function
 
 __all__ = [
     "ANNEAL_STRATEGIES",
+    "phase_ends",
     "OneCyclePolicy",
     "OneCycleMomentumPolicy",
     "CyclicMomentumPolicy",
@@ -52,7 +53,7 @@ def _anneal(strategy: str, start: float, end: float, fraction: Any, xp: Any) -> 
     return start + (end - start) * fraction
 
 
-def _phase_ends(total_steps: int, pct_start: float, three_phase: bool) -> tuple[float, ...]:
+def phase_ends(total_steps: int, pct_start: float, three_phase: bool) -> tuple[float, ...]:
     """PyTorch's phase end iterations; each phase must be at least one iteration long."""
     up = pct_start * total_steps - 1
     ends = (up, 2 * up, total_steps - 1.0) if three_phase else (up, total_steps - 1.0)
@@ -119,7 +120,7 @@ def _check_common(policy: Any) -> None:
             f"`three_phase` must be True or False. Received: three_phase={policy.three_phase!r}"
         )
     set_("three_phase", bool(policy.three_phase))
-    _phase_ends(policy.total_steps, policy.pct_start, policy.three_phase)
+    phase_ends(policy.total_steps, policy.pct_start, policy.three_phase)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +154,7 @@ class OneCyclePolicy(_StepPolicy):
         return self.initial_lr / self.final_div_factor
 
     def formula(self, iterations: Any, xp: Any = np) -> Any:
-        ends = _phase_ends(self.total_steps, self.pct_start, self.three_phase)
+        ends = phase_ends(self.total_steps, self.pct_start, self.three_phase)
         initial, peak, low = self.initial_lr, self.max_lr, self.min_lr
         values = (
             [(initial, peak), (peak, initial), (initial, low)]
@@ -193,7 +194,7 @@ class OneCycleMomentumPolicy(_StepPolicy):
         _check_common(self)
 
     def formula(self, iterations: Any, xp: Any = np) -> Any:
-        ends = _phase_ends(self.total_steps, self.pct_start, self.three_phase)
+        ends = phase_ends(self.total_steps, self.pct_start, self.three_phase)
         low, high = self.base_momentum, self.max_momentum
         values = (
             [(high, low), (low, high), (high, high)]

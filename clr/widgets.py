@@ -22,8 +22,9 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._describe import call_code, one_cycle_formula, policy_code, policy_formula
 from ._describe import fmt as _fmt
-from ._describe import policy_code, policy_formula
+from ._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCyclePolicy, phase_ends
 from ._policies import MODES, CyclicPolicy
 from ._scales import ExpScale, SineScale
 
@@ -57,6 +58,28 @@ _PRE = (
     "white-space:pre; font-family:monospace; overflow-x:auto; line-height:1.35; margin:2px 0 8px;"
 )
 _COLOURS = {"triangular": "tab:blue", "triangular2": "tab:orange", "exp_range": "tab:green"}
+ONE_CYCLE = "one_cycle (1cycle, Smith's later policy)"
+_MOMENTA = {"cyclic": (0.8, 0.9), "one_cycle": (0.85, 0.95)}  # (base, max), PyTorch's defaults
+# Every control that redraws, in the order they are built.
+_CONTROLS = (
+    "mode",
+    "base_lr",
+    "max_lr",
+    "step_size",
+    "gamma",
+    "iterations",
+    "asymmetric",
+    "step_size_down",
+    "compare",
+    "pct_start",
+    "div_factor",
+    "final_div_factor",
+    "three_phase",
+    "anneal_strategy",
+    "cycle_momentum",
+    "base_momentum",
+    "max_momentum",
+)
 
 
 def _round_sig(x: float, digits: int = 4) -> float:
@@ -94,12 +117,16 @@ def _live_and_static(
 
 
 class PolicyExplorer:
-    """Controls, one live figure, the formula and the code for a cyclical policy.
+    """Controls, one live figure (the rate, and the momentum under it), the formula and the code
+    for a cyclical policy or for 1cycle.
 
-    Attributes (widgets): ``base_lr``, ``max_lr`` (log sliders), ``step_size``, ``gamma``,
-    ``mode``, ``iterations``, ``asymmetric`` and ``step_size_down``, ``compare``; and
-    ``figure`` (the matplotlib figure), ``message``, ``summary``, ``formula``, ``code``.
-    ``policy`` is the policy drawn now (the last valid one) and ``lr`` its curve.
+    Attributes (widgets): ``mode``, ``base_lr``, ``max_lr`` (log sliders), ``step_size``,
+    ``gamma``, ``iterations`` (for 1cycle: its ``total_steps``), ``asymmetric`` and
+    ``step_size_down``, ``compare``; 1cycle's ``pct_start``, ``div_factor``,
+    ``final_div_factor``, ``three_phase``, ``anneal_strategy``; ``cycle_momentum``,
+    ``base_momentum``, ``max_momentum``; and ``figure``, ``message``, ``summary``, ``formula``,
+    ``code``. ``policy`` is the policy drawn now (the last valid one), ``lr`` its curve and
+    ``momentum`` the momentum beside it.
     """
 
     def __init__(
@@ -113,64 +140,48 @@ class PolicyExplorer:
         step_size_down: int | None = None,
         compare: bool = False,
     ) -> None:
-        modes = [(m, m) for m in MODES] + list(CUSTOM_MODES.items())
+        modes = [(m, m) for m in MODES] + list(CUSTOM_MODES.items()) + [(ONE_CYCLE, "one_cycle")]
         if mode not in dict(modes).values():
             raise ValueError(
                 f"`mode` must be one of {[v for _, v in modes]}. Received: mode={mode!r}"
             )
         if gamma is None:
             gamma = _GAMMA_MODES.get(mode, 1.0)
-        style = {"description_width": "90px"}
-        self.base_lr = W.FloatLogSlider(
-            value=base_lr,
-            base=10,
-            min=-6,
-            max=0,
-            step=0.01,
-            description="base_lr",
-            readout_format=".4",
-            continuous_update=False,
-            style=style,
-        )
-        self.max_lr = W.FloatLogSlider(
-            value=max_lr,
-            base=10,
-            min=-6,
-            max=0,
-            step=0.01,
-            description="max_lr",
-            readout_format=".4",
-            continuous_update=False,
-            style=style,
-        )
+        style = {"description_width": "110px"}
+        # Wide sliders: six decades of a log slider in 114 px made a 40 px drag a factor of 100.
+        wide = W.Layout(width="460px")
+        common = dict(continuous_update=False, style=style, layout=wide)
+
+        def log_slider(value: float, name: str, low: float, high: float) -> W.FloatLogSlider:
+            return W.FloatLogSlider(
+                value=value,
+                base=10,
+                min=low,
+                max=high,
+                step=0.01,
+                description=name,
+                readout_format=".4",
+                **common,
+            )
+
+        self.mode = W.Dropdown(options=modes, value=mode, description="mode", style=style)
+        self.base_lr = log_slider(base_lr, "base_lr", -6, 0)
+        self.max_lr = log_slider(max_lr, "max_lr", -6, 0)
         self.step_size = W.IntSlider(
-            value=step_size,
-            min=1,
-            max=20_000,
-            step=1,
-            description="step_size",
-            continuous_update=False,
-            style=style,
+            value=step_size, min=1, max=20_000, description="step_size", **common
         )
+        # 1e-5 per key press: 0.99994 -> 0.99984 in ten presses, the range that matters.
         self.gamma = W.FloatSlider(
             value=gamma,
             min=0.99,
             max=1.0,
-            step=1e-6,
+            step=1e-5,
             description="gamma",
             readout_format=".6",
-            continuous_update=False,
-            style=style,
+            **common,
         )
-        self.mode = W.Dropdown(options=modes, value=mode, description="mode", style=style)
         self.iterations = W.IntSlider(
-            value=iterations,
-            min=100,
-            max=100_000,
-            step=100,
-            description="iterations",
-            continuous_update=False,
-            style=style,
+            value=iterations, min=100, max=100_000, step=100, description="iterations", **common
         )
         self.asymmetric = W.Checkbox(
             value=step_size_down is not None,
@@ -182,72 +193,105 @@ class PolicyExplorer:
             min=1,
             max=20_000,
             description="step_size_down",
-            continuous_update=False,
-            style=style,
+            **common,
         )
         self.compare = W.Checkbox(
             value=compare, description="compare the three built-in policies", indent=False
+        )
+        # 1cycle (PyTorch's OneCycleLR defaults)
+        self.pct_start = W.FloatSlider(
+            value=0.3,
+            min=0.05,
+            max=0.5,
+            step=0.01,
+            description="pct_start",
+            readout_format=".2f",
+            **common,
+        )
+        self.div_factor = log_slider(25.0, "div_factor", 0, 3)
+        self.final_div_factor = log_slider(1e4, "final_div_factor", 0, 6)
+        self.three_phase = W.Checkbox(
+            value=False, description="three phases (the papers' layout)", indent=False
+        )
+        self.anneal_strategy = W.Dropdown(
+            options=["cos", "linear"], value="cos", description="anneal", style=style
+        )
+        # momentum, opposite to the rate: each policy's usual range (PyTorch's defaults)
+        momenta = _MOMENTA["one_cycle" if mode == "one_cycle" else "cyclic"]
+        self.cycle_momentum = W.Checkbox(value=False, description="cyclical momentum", indent=False)
+        self.base_momentum = W.FloatSlider(
+            value=momenta[0],
+            min=0.0,
+            max=1.0,
+            step=0.005,
+            description="base_momentum",
+            readout_format=".3f",
+            **common,
+        )
+        self.max_momentum = W.FloatSlider(
+            value=momenta[1],
+            min=0.0,
+            max=1.0,
+            step=0.005,
+            description="max_momentum",
+            readout_format=".3f",
+            **common,
         )
         self.message = W.HTML()
         self.summary = W.HTML()
         self.formula = W.HTML()
         self.code = W.HTML()
-        for name in (
-            "base_lr",
-            "max_lr",
-            "step_size",
-            "gamma",
-            "mode",
-            "iterations",
-            "asymmetric",
-            "step_size_down",
-            "compare",
-            "message",
-            "summary",
-            "formula",
-            "code",
-        ):
+        for name in (*_CONTROLS, "message", "summary", "formula", "code"):
             getattr(self, name).add_class("clr-" + name.replace("_", "-"))
 
-        self.figure, self._ax = self._build_figure()
-        self.policy: CyclicPolicy | None = None
+        self.figure, self._ax, self._ax_m = self._build_figure()
+        self.policy: Any = None
         self.lr: np.ndarray | None = None
+        self.momentum: np.ndarray | None = None
+        self._moved: W.Widget | None = None
+        self._cyclic_group = W.VBox(
+            [
+                self.base_lr,
+                self.step_size,
+                self.gamma,
+                self.asymmetric,
+                self.step_size_down,
+                self.compare,
+            ]
+        )
+        self._one_cycle_group = W.VBox(
+            [
+                self.pct_start,
+                self.div_factor,
+                self.final_div_factor,
+                self.three_phase,
+                self.anneal_strategy,
+            ]
+        )
         self._update()
-        for control in (
-            self.base_lr,
-            self.max_lr,
-            self.step_size,
-            self.gamma,
-            self.mode,
-            self.iterations,
-            self.asymmetric,
-            self.step_size_down,
-            self.compare,
-        ):
-            control.observe(self._on_change, names="value")
+        for name in _CONTROLS:
+            getattr(self, name).observe(self._on_change, names="value")
 
         controls = W.VBox(
             [
                 self.mode,
-                self.base_lr,
                 self.max_lr,
-                self.step_size,
-                self.gamma,
                 self.iterations,
-                self.asymmetric,
-                self.step_size_down,
-                self.compare,
+                self._cyclic_group,
+                self._one_cycle_group,
+                self.cycle_momentum,
+                self.base_momentum,
+                self.max_momentum,
                 self.message,
+                self.summary,
             ],
-            layout=W.Layout(min_width="380px"),
+            layout=W.Layout(min_width="480px"),
         )
-        side = W.VBox(
-            [self.summary, self.formula, self.code],
-            layout=W.Layout(min_width="300px", flex="1 1 420px"),
+        plot = W.VBox(
+            [self.figure.canvas, self.formula, self.code], layout=W.Layout(flex="1 1 560px")
         )
         self.widget = W.HBox(
-            [controls, self.figure.canvas, side],
-            layout=W.Layout(flex_flow="row wrap", align_items="flex-start"),
+            [controls, plot], layout=W.Layout(flex_flow="row wrap", align_items="flex-start")
         )
         self.widget.add_class("clr-policy-explorer")
 
@@ -262,10 +306,11 @@ class PolicyExplorer:
         )
 
     def _build_figure(self):
-        figure = _live_figure(figsize=(7, 3.6))
-        ax = figure.add_subplot()
-        ax.set(xlabel="training iteration (batch)", ylabel="learning rate")
+        figure = _live_figure(figsize=(7.6, 4.6))
+        ax, ax_m = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1.2])
+        ax.set(ylabel="learning rate")
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+        ax_m.set(xlabel="training iteration (batch)", ylabel="momentum")
         self._compare_lines = {
             m: ax.plot([], [], lw=1.0, alpha=0.55, color=c, label=f"{m} (compare)")[0]
             for m, c in _COLOURS.items()
@@ -287,22 +332,37 @@ class PolicyExplorer:
         self._last_text = ax.annotate(
             "", xy=(0, 0), xytext=(-6, 8), textcoords="offset points", ha="right", fontsize=9
         )
-        return figure, ax
+        (self._momentum_line,) = ax_m.plot([], [], lw=1.4, color="tab:purple")
+        return figure, ax, ax_m
 
     # -- updating ------------------------------------------------------------------------
     def _on_change(self, change: dict) -> None:
-        if (
-            change["owner"] is self.mode
-            and change["new"] in _GAMMA_MODES
-            and self.gamma.value == 1.0
-        ):
-            self.gamma.value = _GAMMA_MODES[change["new"]]  # triggers its own update
-            return
+        self._moved = change["owner"]
+        if change["owner"] is self.mode:
+            if change["new"] in _GAMMA_MODES and self.gamma.value == 1.0:
+                self.gamma.value = _GAMMA_MODES[change["new"]]  # triggers its own update
+                return
+            # Each policy's usual momenta (PyTorch's defaults), unless the person chose others.
+            want, other = _MOMENTA["one_cycle"], _MOMENTA["cyclic"]
+            if change["new"] != "one_cycle":
+                want, other = other, want
+            if (self.base_momentum.value, self.max_momentum.value) == other:
+                self.base_momentum.value, self.max_momentum.value = want
         self._update()
 
     def settings(self) -> dict[str, Any]:
         """The policy arguments the controls describe now (rates rounded as their readouts)."""
         mode = self.mode.value
+        if mode == "one_cycle":
+            return dict(
+                max_lr=_round_sig(self.max_lr.value),
+                total_steps=int(self.iterations.value),
+                pct_start=round(float(self.pct_start.value), 2),
+                anneal_strategy=self.anneal_strategy.value,
+                div_factor=_round_sig(self.div_factor.value),
+                final_div_factor=_round_sig(self.final_div_factor.value),
+                three_phase=bool(self.three_phase.value),
+            )
         kwargs: dict[str, Any] = dict(
             base_lr=_round_sig(self.base_lr.value),
             max_lr=_round_sig(self.max_lr.value),
@@ -318,23 +378,102 @@ class PolicyExplorer:
             kwargs.update(mode=mode, gamma=gamma if mode == "exp_range" else 1.0)
         return kwargs
 
+    def _momenta(self) -> dict[str, float]:
+        return dict(
+            base_momentum=round(float(self.base_momentum.value), 3),
+            max_momentum=round(float(self.max_momentum.value), 3),
+        )
+
+    def _policies(self) -> tuple[Any, Any]:
+        """The rate's policy and the momentum's (None: constant momentum) the controls describe."""
+        settings = self.settings()
+        if self.mode.value == "one_cycle":
+            policy = OneCyclePolicy(**settings)
+            keep = ("total_steps", "pct_start", "anneal_strategy", "three_phase")
+            return policy, OneCycleMomentumPolicy(
+                **{k: settings[k] for k in keep}, **self._momenta()
+            )
+        policy = CyclicPolicy(**settings)
+        if not self.cycle_momentum.value:
+            return policy, None
+        cycle = {k: v for k, v in settings.items() if k not in ("base_lr", "max_lr")}
+        return policy, CyclicMomentumPolicy(**self._momenta(), **cycle)
+
     def _update(self) -> None:
+        one_cycle = self.mode.value == "one_cycle"
+        self._cyclic_group.layout.display = "none" if one_cycle else ""
+        self._one_cycle_group.layout.display = "" if one_cycle else "none"
+        self.cycle_momentum.layout.display = "none" if one_cycle else ""
+        self.iterations.description = "total_steps" if one_cycle else "iterations"
         self.gamma.disabled = self.mode.value not in _GAMMA_MODES
         self.step_size_down.disabled = not self.asymmetric.value
+        shows_momentum = one_cycle or self.cycle_momentum.value
+        self.base_momentum.disabled = not shows_momentum
         try:
-            policy = CyclicPolicy(**self.settings())
-            lr = policy(np.arange(int(self.iterations.value)))
+            policy, momentum_policy = self._policies()
+            it = np.arange(int(self.iterations.value))
+            lr = policy(it)
+            momentum = momentum_policy(it) if momentum_policy is not None else None
         except (ValueError, TypeError) as err:
-            # Keep the last valid curve; say what is wrong next to the controls.
+            # Keep the last valid curve; say what is wrong next to the controls, naming the
+            # control that was moved when the check names its partner.
+            message = str(err)
+            if self._moved is self.base_lr and "`max_lr` must be >= `base_lr`" in message:
+                message = (
+                    f"`base_lr` must be <= `max_lr` ({_fmt(_round_sig(self.max_lr.value))}). "
+                    f"Received: base_lr={_fmt(_round_sig(self.base_lr.value))}"
+                )
+            if (
+                self._moved is self.base_momentum
+                and "`max_momentum` must be >= `base_momentum`" in message
+            ):
+                message = (
+                    f"`base_momentum` must be <= `max_momentum` ({self.max_momentum.value:.3f}). "
+                    f"Received: base_momentum={self.base_momentum.value:.3f}"
+                )
             self.message.value = (
-                f'<div style="color:#b00020"><b>Not drawn:</b> {html.escape(str(err))}</div>'
+                f'<div style="color:#b00020"><b>Not drawn:</b> {html.escape(message)}</div>'
             )
             return
-        self.policy, self.lr = policy, lr
+        self.policy, self.lr, self.momentum = policy, lr, momentum
         self.message.value = ""
-        self._draw(policy, lr)
+        if one_cycle:
+            self._draw_one_cycle(policy, momentum_policy, lr, momentum)
+        else:
+            self._draw_cyclic(policy, momentum_policy, lr, momentum)
 
-    def _draw(self, policy: CyclicPolicy, lr: np.ndarray) -> None:
+    def _draw_momentum(self, n: int, momentum: np.ndarray | None) -> None:
+        it = np.arange(n)
+        if momentum is None:
+            constant = round(float(self.max_momentum.value), 3)
+            self._momentum_line.set_data(it, np.full(n, constant))
+            self._ax_m.set_title(
+                f"momentum: constant {constant:g} (tick 'cyclical momentum' to cycle it)",
+                fontsize=9,
+            )
+        else:
+            self._momentum_line.set_data(it, momentum)
+            self._ax_m.set_title("momentum, moving against the rate", fontsize=9)
+        low, high = float(self.base_momentum.value), float(self.max_momentum.value)
+        pad = max(0.02, 0.1 * (high - low))
+        self._ax_m.set_ylim(min(low, high) - pad, max(low, high) + pad)
+
+    def _finish(self, n: int, lr: np.ndarray, title: str, handles: list) -> None:
+        self._last.set_data([n - 1], [lr[-1]])
+        self._last_text.xy = (n - 1, lr[-1])
+        self._last_text.set_text(f"lr({n - 1:,}) = {lr[-1]:.6g}")
+        self._ax.set_xlim(0, n)
+        self._ax.set_ylim(0, float(lr.max()) * 1.12)
+        self._ax.set_title(title)
+        # Beside the plot, so that it never hides a marker.
+        self._ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize=8
+        )
+        self.figure.canvas.draw_idle()
+
+    def _draw_cyclic(
+        self, policy: CyclicPolicy, momentum_policy: Any, lr: np.ndarray, momentum: Any
+    ) -> None:
         n = lr.size
         it = np.arange(n)
         self._line.set_data(it, lr)
@@ -363,20 +502,15 @@ class PolicyExplorer:
         peaks = np.arange(policy.step_size, n, period)
         peaks = peaks[np.isclose(policy(peaks), policy.max_lr, rtol=1e-9)] if peaks.size else peaks
         self._peaks.set_data(peaks, np.full(peaks.size, policy.max_lr))
-        self._last.set_data([n - 1], [lr[-1]])
-        self._last_text.xy = (n - 1, lr[-1])
-        self._last_text.set_text(f"lr({n - 1:,}) = {lr[-1]:.6g}")
-        self._ax.set_xlim(0, n)
-        self._ax.set_ylim(0, policy.max_lr * 1.12)
+        self._peaks.set_label("max_lr reached")
+        self._draw_momentum(n, momentum)
         label = {v: k for k, v in CUSTOM_MODES.items()}.get(self.mode.value, self.mode.value)
-        self._ax.set_title(label)
         shown = [
             a
             for a in (self._line, *self._compare_lines.values(), self._bounds, self._peaks)
             if len(a.get_xdata())
         ]
-        self._ax.legend(handles=shown, loc="upper right", fontsize=8)
-        self.figure.canvas.draw_idle()
+        self._finish(n, lr, label, shown)
 
         cycles = n / period
         self.summary.value = (
@@ -392,12 +526,60 @@ class PolicyExplorer:
         self.formula.value = (
             f'<div style="font-size:12px"><b>Formula</b><pre style="{_PRE}">{formula}</pre></div>'
         )
-        imports = "import clr\nfrom clr.keras import CyclicLR, CyclicalLearningRate\n"
         lines = [policy_code(policy, "CyclicLR"), policy_code(policy, "CyclicalLearningRate")]
-        code = html.escape(imports + "\n".join(lines))
+        imports = "import clr\nfrom clr.keras import CyclicLR, CyclicalLearningRate\n"
+        if momentum_policy is not None:
+            imports += "import clr.keras as ck\n"
+            lines.append(
+                "momentum="
+                + call_code(momentum_policy, "ck.CyclicalMomentum")
+                + "   # in ck.SGD(...)"
+            )
+        self._set_code(imports + "\n".join(lines))
+
+    def _draw_one_cycle(
+        self, policy: OneCyclePolicy, momentum_policy: Any, lr: np.ndarray, momentum: np.ndarray
+    ) -> None:
+        n = lr.size
+        it = np.arange(n)
+        self._line.set_data(it, lr)
+        for line in self._compare_lines.values():
+            line.set_data([], [])
+        ends = phase_ends(policy.total_steps, policy.pct_start, policy.three_phase)[:-1]
+        self._bounds.set_data(np.repeat(ends, 3), np.tile([0.0, 1.0, np.nan], len(ends)))
+        self._bounds.set_label("phase boundary")
+        peak = int(np.argmax(lr))
+        self._peaks.set_data([peak], [lr[peak]])
+        self._peaks.set_label("max_lr")
+        self._draw_momentum(n, momentum)
+        layout = (
+            "three phases (the papers')" if policy.three_phase else "two phases (PyTorch's default)"
+        )
+        self._finish(n, lr, f"1cycle, {layout}", [self._line, self._bounds, self._peaks])
+        self.summary.value = (
+            '<div style="font-size:13px">'
+            f'lr at iteration 0: <span class="clr-first-lr">{_fmt(lr[0])}</span><br>'
+            f'lr at the last iteration, <span class="clr-last-iteration">{n - 1}</span>: '
+            f'<b><span class="clr-last-lr">{_fmt(lr[-1])}</span></b><br>'
+            f'peak: <span class="clr-peak-lr">{_fmt(lr.max())}</span> at iteration {peak:,}; '
+            f"momentum {momentum[peak]:.3g} there, {momentum[0]:.3g} at the start</div>"
+        )
+        formula = html.escape(one_cycle_formula(policy))
+        self.formula.value = (
+            f'<div style="font-size:12px"><b>Phases</b><pre style="{_PRE}">{formula}</pre></div>'
+        )
+        code = (
+            "import clr.keras as ck\n"
+            "optimizer = ck.SGD(\n"
+            f"    learning_rate={call_code(policy, 'ck.OneCycle')},\n"
+            f"    momentum={call_code(momentum_policy, 'ck.OneCycleMomentum')},\n)"
+        )
+        self._set_code(code)
+
+    def _set_code(self, code: str) -> None:
         self.code.value = (
             '<div style="font-size:12px"><b>Use these settings</b>'
-            f'<pre style="{_PRE} user-select:all">{code}</pre></div>'
+            f'<pre style="{_PRE} user-select:all">{html.escape(code)}</pre></div>'
         )
 
 

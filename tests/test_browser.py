@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import clr
+from clr.widgets import ONE_CYCLE
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -196,6 +197,20 @@ def exercise_explorer(page, explorer, name: str) -> None:
     type_into_readout(explorer, "clr-max-lr", "0.008")
     explorer.locator(".clr-message").filter(has_text=re.compile(r"^\s*$")).wait_for(
         state="attached", timeout=30_000
+    )
+    # 1cycle: its own controls replace CLR's, the momentum panel follows, the code says so.
+    before = canvas_image(explorer)
+    explorer.locator(".clr-mode select").select_option(label=ONE_CYCLE)
+    code.filter(has_text="ck.OneCycle(").wait_for(timeout=30_000)
+    explorer.locator(".clr-three-phase input").check()
+    code.filter(has_text="three_phase=True").wait_for(timeout=30_000)
+    assert explorer.locator(".clr-pct-start").is_visible()
+    assert not explorer.locator(".clr-step-size").is_visible()
+    assert "momentum=ck.OneCycleMomentum(" in code.inner_text()
+    page.wait_for_function(
+        "([el, before]) => el.toDataURL() !== before",
+        arg=[explorer.locator(".clr-figure canvas").first.element_handle(), before],
+        timeout=30_000,
     )
     explorer.screenshot(path=str(ARTIFACTS / f"{name}-after.png"))
 

@@ -194,3 +194,61 @@ def test_bounds_picker_moves_the_chosen_range():
     assert "CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000)" in picker.code.value
     picker.max_lr.value = 0.0005  # below base_lr: refused, bounds kept
     assert "Not taken" in picker.message.value and picker.bounds == (0.001, 0.006)
+
+
+def test_one_cycle_mode_draws_the_rate_and_the_momentum_under_it():
+    import html
+
+    explorer = PolicyExplorer(mode="one_cycle", max_lr=0.01, iterations=10_000)
+    it = np.arange(10_000)
+    assert (
+        explorer._cyclic_group.layout.display == "none"
+        and explorer._one_cycle_group.layout.display == ""
+    )
+    assert explorer.iterations.description == "total_steps"
+    np.testing.assert_allclose(drawn(explorer), clr.one_cycle(it, 0.01, 10_000))
+    np.testing.assert_allclose(
+        explorer._momentum_line.get_ydata(), clr.one_cycle_momentum(it, 10_000)
+    )
+    explorer.three_phase.value = True
+    explorer.anneal_strategy.value = "linear"
+    explorer.pct_start.value = 0.45
+    want = clr.one_cycle(
+        it, 0.01, 10_000, pct_start=0.45, anneal_strategy="linear", three_phase=True
+    )
+    np.testing.assert_allclose(drawn(explorer), want)
+    code = html.unescape(explorer.code.value)
+    assert (
+        "ck.OneCycle(max_lr=0.01, total_steps=10000, pct_start=0.45, anneal_strategy='linear', "
+        "three_phase=True)" in code
+    )
+    assert "ck.OneCycleMomentum(total_steps=10000, pct_start=0.45" in code
+    assert "1cycle, three phases (the papers')" == explorer._ax.get_title()
+    assert list(explorer._bounds.get_data()[0][::3]) == pytest.approx([4499, 8998])  # phase ends
+
+
+def test_clr_with_cyclical_momentum_and_back():
+    explorer = PolicyExplorer(mode="triangular2", iterations=12_000)
+    it = np.arange(12_000)
+    np.testing.assert_allclose(explorer._momentum_line.get_ydata(), 0.9)  # constant until asked
+    explorer.cycle_momentum.value = True
+    want = clr.cyclic_momentum(it, 0.8, 0.9, step_size=2000, mode="triangular2")
+    np.testing.assert_allclose(explorer._momentum_line.get_ydata(), want)
+    assert "ck.CyclicalMomentum(mode=&#x27;triangular2&#x27;)" in explorer.code.value
+    explorer.mode.value = "one_cycle"  # the usual 1cycle momenta replace CLR's defaults
+    assert (explorer.base_momentum.value, explorer.max_momentum.value) == (0.85, 0.95)
+    explorer.mode.value = "triangular"
+    assert explorer._one_cycle_group.layout.display == "none"
+    assert (explorer.base_momentum.value, explorer.max_momentum.value) == (0.8, 0.9)
+
+
+def test_the_error_names_the_control_that_was_moved():
+    explorer = PolicyExplorer()
+    explorer.base_lr.value = 0.05  # above max_lr 0.006: the person moved base_lr
+    assert (
+        "`base_lr` must be &lt;= `max_lr` (0.006). Received: base_lr=0.05" in explorer.message.value
+    )
+    explorer.base_lr.value = 0.001
+    assert explorer.message.value == ""
+    explorer.max_lr.value = 0.0005  # now max_lr was moved: the check's own words
+    assert "`max_lr` must be &gt;= `base_lr`" in explorer.message.value

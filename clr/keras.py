@@ -40,6 +40,9 @@ __all__ = [
     "CyclicLR",
     "SGD",
     "Adam",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
     "learning_rate_schedule",
 ]
 
@@ -577,3 +580,40 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
 CyclicLR.__signature__ = inspect.Signature(
     list(inspect.signature(CyclicPolicy).parameters.values())
 )  # type: ignore[attr-defined]
+
+
+def _with_multipliers(base: type) -> type:
+    """``base`` (a Keras optimizer) that also takes ``lr_multipliers``, as :class:`SGD` does."""
+
+    class Optimizer(_ClrOptimizer, base):
+        def __init__(
+            self, *args: Any, lr_multipliers: dict[str, float] | None = None, **kwargs: Any
+        ) -> None:
+            super().__init__(*args, **kwargs)
+            self._init_multipliers(lr_multipliers)
+
+        def build(self, variables: list[Any]) -> None:
+            if self.built:
+                return
+            super().build(variables)
+            self._build_multipliers(variables)
+
+        def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+            super().update_step(
+                gradient, variable, self._scaled_learning_rate(learning_rate, variable)
+            )
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "lr_multipliers": dict(self.lr_multipliers)}
+
+    Optimizer.__name__ = Optimizer.__qualname__ = base.__name__
+    Optimizer.__doc__ = (
+        f"Keras' {base.__name__} with per-variable ``lr_multipliers`` (Caffe's ``lr_mult``), "
+        "for the paper's Table 3."
+    )
+    return keras.saving.register_keras_serializable(package="clr")(Optimizer)
+
+
+RMSprop = _with_multipliers(keras.optimizers.RMSprop)
+Adagrad = _with_multipliers(keras.optimizers.Adagrad)
+Adadelta = _with_multipliers(keras.optimizers.Adadelta)

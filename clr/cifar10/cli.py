@@ -7,10 +7,9 @@ exit with status 2; ``--traceback`` shows the whole story.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from .protocol import POLICIES, PRESETS
+from .protocol import OPTIMIZERS, POLICIES, PRESETS
 
 __all__ = ["main"]
 
@@ -50,8 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "policy_name",
         metavar="POLICY",
-        choices=(*POLICIES, "range_test"),
-        help=f"a policy to train ({', '.join(POLICIES)}), or range_test for Smith's LR range test",
+        choices=(*POLICIES, "range_test", "grid"),
+        help=f"a policy to train ({', '.join(POLICIES)}); range_test for Smith's LR range test; "
+        "or grid for policies x seeds x optimizers on Ray (see the grid options)",
     )
     parser.add_argument(
         "--preset", choices=tuple(PRESETS), default="quick", help="the protocol's scale"
@@ -74,6 +74,33 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="stop, resumably, after this many iterations (default: run to the end)",
     )
+    parser.add_argument(
+        "--optimizer",
+        choices=tuple(OPTIMIZERS),
+        default="sgd",
+        help="the optimizer, with the paper's Table 3 bounds (other than sgd: fixed, triangular)",
+    )
+    grid = parser.add_argument_group("grid (POLICY = grid, on Ray Tune; needs clr[grid])")
+    grid.add_argument(
+        "--policies", nargs="+", choices=POLICIES, metavar="POLICY", help="the grid's policies"
+    )
+    grid.add_argument("--seeds", nargs="+", type=_seed, default=[0], help="the grid's seeds")
+    grid.add_argument(
+        "--optimizers",
+        nargs="+",
+        choices=tuple(OPTIMIZERS),
+        default=["sgd"],
+        help="the grid's optimizers",
+    )
+    grid.add_argument(
+        "--address", default=None, help="a Ray cluster to join (default: start one on this machine)"
+    )
+    grid.add_argument(
+        "--cpus-per-trial", type=float, default=2, help="CPUs each trial asks Ray for"
+    )
+    grid.add_argument(
+        "--gpus-per-trial", type=float, default=0, help="GPUs each trial asks Ray for"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--traceback", action="store_true", help="show the full traceback of an error"
@@ -81,32 +108,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _import_keras_quietly() -> None:
-    """Load Keras (and TensorFlow) with C-level stderr muted: TensorFlow 2.21 prints its oneDNN
-    notice and absl's start-up warning whatever TF_CPP_MIN_LOG_LEVEL says. An import error
-    still raises, with its message, once stderr is back."""
-    if "keras" in sys.modules:
-        return
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        import keras  # noqa: F401
-
-        keras.ops.zeros(1)  # the first op starts the runtime, which logs too
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _import_keras_quietly()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.policy_name == "grid" and not args.policies:
+        parser.error("grid needs --policies (and takes --seeds, --optimizers, --address)")
+    if args.policy_name != "grid" and args.policies:
+        parser.error("--policies belongs to grid; give one POLICY to run one policy")
     from .data import DataError
-    from .runner import RunError, run_experiment, run_range_test
+    from .runner import RunError, import_keras_quietly, run_experiment, run_range_test
+
+    import_keras_quietly()
 
     verbose = 0 if args.quiet else 1
     try:
+        if args.policy_name == "grid":
+            from .grid import run_grid
+
+            summary = run_grid(
+                args.policies,
+                args.seeds,
+                args.optimizers,
+                args.preset,
+                args.data,
+                args.out,
+                address=args.address,
+                cpus_per_trial=args.cpus_per_trial,
+                gpus_per_trial=args.gpus_per_trial,
+            )
+            print(f"grid: {len(summary)} trials complete in {args.out}")
+            return 0
         if args.policy_name == "range_test":
             path = run_range_test(args.preset, args.data, args.out, args.seed, verbose=verbose)
         else:
@@ -118,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
                 args.seed,
                 verbose=verbose,
                 stop_after=args.stop_after,
+                optimizer_name=args.optimizer,
             )
-    except (DataError, RunError, FileNotFoundError) as err:
+    except (DataError, RunError, FileNotFoundError, ValueError) as err:
         if args.traceback:
             raise
         print(f"python -m clr.experiments: error: {err}", file=sys.stderr)

@@ -22,6 +22,10 @@ from .._policies import CyclicPolicy
 from .._schedules import Constant, Exponential, Join, Linear, Schedule
 
 __all__ = [
+    "TABLE3_POLICIES",
+    "OPTIMIZERS",
+    "Optimizer",
+    "optimizer_folder",
     "PAPER_TABLE1",
     "POLICIES",
     "PRESETS",
@@ -68,11 +72,43 @@ PRESETS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class Optimizer:
+    """One optimizer of the paper's Table 3: its CLR bounds (``fixed`` runs at the lower one)
+    and its settings, Caffe's where Keras has them."""
+
+    name: str
+    base_lr: float
+    max_lr: float
+    settings: dict[str, Any]
+
+
+# Smith 2017, Table 3 (the same CIFAR-10 network): the bounds of each optimizer. SGD with
+# momentum 0.9 and bounds 0.001-0.006 is Table 1's set-up and the default.
+OPTIMIZERS = {
+    "sgd": Optimizer("sgd", 0.001, 0.006, {"momentum": 0.9}),
+    "nesterov": Optimizer("nesterov", 0.001, 0.006, {"momentum": 0.9, "nesterov": True}),
+    "adam": Optimizer("adam", 0.0005, 0.002, {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}),
+    "rmsprop": Optimizer("rmsprop", 0.0001, 0.0003, {"rho": 0.98, "epsilon": 1e-8}),
+    "adagrad": Optimizer(
+        "adagrad", 0.003, 0.035, {"initial_accumulator_value": 0.0, "epsilon": 1e-8}
+    ),
+    "adadelta": Optimizer("adadelta", 0.01, 0.1, {"rho": 0.95, "epsilon": 1e-6}),
+}
+
+
+def optimizer_folder(optimizer_name: str) -> str:
+    """Where an optimizer's runs go under ``OUT/PRESET``: SGD's (Table 1) directly in
+    ``seedN/``, the others' (Table 3) in ``OPTIMIZER/seedN/``."""
+    check_choice("optimizer_name", optimizer_name, tuple(OPTIMIZERS))
+    return "" if optimizer_name == "sgd" else optimizer_name
+
+
 _ONE_CYCLE_LAYOUT = dict(pct_start=0.45, anneal_strategy="linear", three_phase=True)
 
 
 def policy_momentum(policy_name: str, scale: float = 1.0) -> float | OneCycleMomentumPolicy:
-    """The momentum a policy trains with: Caffe's 0.9, or 1cycle's cyclical momentum."""
+    """SGD's momentum for a policy: Caffe's 0.9, or 1cycle's cyclical momentum."""
     check_choice("policy_name", policy_name, POLICIES)
     if policy_name != "one_cycle":
         return MOMENTUM
@@ -80,11 +116,14 @@ def policy_momentum(policy_name: str, scale: float = 1.0) -> float | OneCycleMom
     return OneCycleMomentumPolicy(total, base_momentum=0.85, max_momentum=0.95, **_ONE_CYCLE_LAYOUT)
 
 
+TABLE3_POLICIES = ("fixed", "triangular")  # the rows of the paper's Table 3
+
+
 def policy_schedule(
-    policy_name: str, scale: float = 1.0
+    policy_name: str, scale: float = 1.0, optimizer_name: str = "sgd"
 ) -> tuple[Schedule | CyclicPolicy, int, dict[str, Any]]:
     """The learning rate of a Table 1 policy, its iteration count and its settings, for the
-    paper's protocol scaled by ``scale``.
+    paper's protocol scaled by ``scale`` (and, for Table 3, another optimizer's bounds).
 
     fixed: 0.001, then 1e-4 at 60k and 1e-5 at 65k, stop at 70k (Caffe's cifar10_full solvers).
     triangular: 0.001-0.006, step 2000, 24k iterations (6 cycles, ending at base_lr).
@@ -101,6 +140,26 @@ def policy_schedule(
     check_choice("policy_name", policy_name, POLICIES)
     scale = check_number("scale", scale, low=0.0, high=1.0)
     n = lambda iterations: max(1, round(iterations * scale))  # noqa: E731
+    optimizer = OPTIMIZERS[check_choice("optimizer_name", optimizer_name, tuple(OPTIMIZERS))]
+    if optimizer_name != "sgd":
+        # Table 3: fixed at the optimizer's lower bound (with Caffe's two 10x drops), and
+        # triangular between its bounds for 25,000 iterations.
+        if policy_name not in TABLE3_POLICIES:
+            raise ValueError(
+                f"`policy_name` must be one of {TABLE3_POLICIES} with optimizer {optimizer_name!r} "
+                f"(the rows of the paper's Table 3). Received: policy_name={policy_name!r}"
+            )
+        base, top = optimizer.base_lr, optimizer.max_lr
+        if policy_name == "fixed":
+            lrs, boundaries = [base, base / 10, base / 100], [n(60_000), n(65_000)]
+            settings = dict(lrs=lrs, boundaries=boundaries, iterations=n(70_000))
+            return (
+                Join(tuple(Constant(lr) for lr in lrs), tuple(boundaries)),
+                settings["iterations"],
+                settings,
+            )
+        settings = dict(base_lr=base, max_lr=top, step_size=2000 * scale, iterations=n(25_000))
+        return CyclicPolicy(base, top, settings["step_size"]), settings["iterations"], settings
     gamma = 0.99994 ** (1 / scale)
     schedule: Schedule | CyclicPolicy
     if policy_name == "fixed":

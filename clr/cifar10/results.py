@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .protocol import PAPER_TABLE1, POLICIES
+from .protocol import PAPER_TABLE1, POLICIES, optimizer_folder
 
 __all__ = [
     "COLUMNS",
@@ -33,9 +33,13 @@ __all__ = [
 COLUMNS = ("iteration", "lr", "train_loss", "test_loss", "test_accuracy", "elapsed_s")
 
 
-def run_paths(out: str | os.PathLike, preset: str, seed: int, policy_name: str) -> dict[str, Path]:
-    """The files of one run: ``csv``, ``provenance`` (JSON) and ``checkpoint``."""
-    folder = Path(out) / preset / f"seed{seed}"
+def run_paths(
+    out: str | os.PathLike, preset: str, seed: int, policy_name: str, optimizer_name: str = "sgd"
+) -> dict[str, Path]:
+    """The files of one run: ``csv``, ``provenance`` (JSON) and ``checkpoint``. SGD's runs (the
+    paper's Table 1) sit in ``OUT/PRESET/seedN/``, other optimizers' (Table 3) in
+    ``OUT/PRESET/OPTIMIZER/seedN/``."""
+    folder = Path(out) / preset / optimizer_folder(optimizer_name) / f"seed{seed}"
     return {
         "csv": folder / f"{policy_name}.csv",
         "provenance": folder / f"{policy_name}.json",

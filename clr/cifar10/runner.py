@@ -24,7 +24,9 @@ import os
 import platform
 import shlex
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +36,32 @@ from .. import __version__
 from .._batches import batch_indices
 from .._checks import check_choice, check_int
 from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
-from .protocol import POLICIES, PRESETS, Protocol, policy_momentum, policy_schedule
+from .protocol import OPTIMIZERS, POLICIES, PRESETS, Protocol, policy_momentum, policy_schedule
 from .results import COLUMNS, run_paths
 
-__all__ = ["RunError", "run_experiment", "run_range_test", "RANGE_TEST"]
+__all__ = ["RunError", "run_experiment", "run_range_test", "import_keras_quietly", "RANGE_TEST"]
 
 
 class RunError(RuntimeError):
     """A run that must not start (its files belong to another run); the message says what to do."""
+
+
+def import_keras_quietly() -> None:
+    """Load Keras (and TensorFlow) with C-level stderr muted: TensorFlow 2.21 prints its oneDNN
+    notice and absl's start-up warning whatever TF_CPP_MIN_LOG_LEVEL says. An import error
+    still raises, with its message, once stderr is back."""
+    if "keras" in sys.modules:
+        return
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        import keras  # noqa: F401
+
+        keras.ops.zeros(1)  # the first op starts the runtime, which logs too
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 def _now() -> str:
@@ -173,7 +193,8 @@ def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> s
                 f"as it is. Use another --out, or move {folder} away to start over."
             )
         return "new"
-    for key in ("policy_name", "preset", "settings", "seed"):
+    before = {"optimizer_name": "sgd", **before}  # runs from before Table 3's optimizers were SGD
+    for key in ("policy_name", "optimizer_name", "preset", "settings", "seed"):
         if before.get(key) != json.loads(json.dumps(provenance[key])):
             raise RunError(
                 f"{folder} holds a {before.get('policy_name')} run with other `{key}` "
@@ -214,6 +235,28 @@ def _command(*args: str, source: str | None) -> str:
     )
 
 
+def _optimizer(
+    optimizer_name: str, learning_rate: Any, momentum: Any, lr_multipliers: dict[str, float]
+) -> Any:
+    """The Keras optimizer of ``optimizer_name`` (``protocol.OPTIMIZERS``), from ``clr.keras``."""
+    from .. import keras as clr_keras
+
+    settings = dict(OPTIMIZERS[optimizer_name].settings)
+    kinds = {
+        "sgd": clr_keras.SGD,
+        "nesterov": clr_keras.SGD,
+        "adam": clr_keras.Adam,
+        "rmsprop": clr_keras.RMSprop,
+        "adagrad": clr_keras.Adagrad,
+        "adadelta": clr_keras.Adadelta,
+    }
+    if "momentum" in settings:
+        settings["momentum"] = momentum  # 0.9, or 1cycle's schedule
+    return kinds[optimizer_name](
+        learning_rate=learning_rate, lr_multipliers=lr_multipliers, **settings
+    )
+
+
 def run_experiment(
     policy_name: str,
     preset: str = "quick",
@@ -222,6 +265,8 @@ def run_experiment(
     seed: int = 0,
     verbose: int = 1,
     stop_after: int | None = None,
+    optimizer_name: str = "sgd",
+    on_evaluation: Callable[[dict[str, Any]], None] | None = None,
 ) -> Path:
     """Train ``cifar10_full`` with ``policy_name`` under ``preset``; resume if a checkpoint exists.
 
@@ -236,6 +281,11 @@ def run_experiment(
         verbose: 1 shows Keras' progress bar and a line per evaluation; 0 is silent.
         stop_after: stop (resumably) after this many iterations in this call (>= 1); for tests
             and for sharing a machine.
+        optimizer_name: ``"sgd"`` (momentum 0.9, Table 1) or another of the paper's Table 3
+            (``protocol.OPTIMIZERS``: nesterov, adam, rmsprop, adagrad, adadelta), with its
+            bounds; those run ``fixed`` and ``triangular``.
+        on_evaluation: called with each evaluation's row (and ``total``) after it is saved;
+            the grid reports progress with it.
 
     Returns:
         The CSV's path.
@@ -245,20 +295,31 @@ def run_experiment(
     """
     check_choice("policy_name", policy_name, POLICIES)
     check_choice("preset", preset, tuple(PRESETS))
+    check_choice("optimizer_name", optimizer_name, tuple(OPTIMIZERS))
     seed = check_int("seed", seed, low=0)
     if stop_after is not None:
         stop_after = check_int("stop_after", stop_after, low=1)
     protocol = PRESETS[preset]
-    schedule, total, settings = policy_schedule(policy_name, protocol.scale)
-    paths = run_paths(out, preset, seed, policy_name)
+    schedule, total, settings = policy_schedule(policy_name, protocol.scale, optimizer_name)
+    paths = run_paths(out, preset, seed, policy_name, optimizer_name)
     csv_path, ckpt, meta_path = paths["csv"], paths["checkpoint"], paths["provenance"]
 
     data = _load_data(source, protocol, seed)
+    optimizer_args = [] if optimizer_name == "sgd" else ["--optimizer", optimizer_name]
+    arguments = [
+        policy_name,
+        "--preset",
+        preset,
+        "--seed",
+        str(seed),
+        *optimizer_args,
+        "--out",
+        str(out),
+    ]
     provenance: dict[str, Any] = {
-        "command": _command(
-            policy_name, "--preset", preset, "--seed", str(seed), "--out", str(out), source=source
-        ),
+        "command": _command(*arguments, source=source),
         "policy_name": policy_name,
+        "optimizer_name": optimizer_name,
         "preset": dataclasses.asdict(protocol),
         "settings": settings,
         "seed": seed,
@@ -293,10 +354,11 @@ def run_experiment(
         keras.utils.set_random_seed(seed)
         model = cifar10_full(seed=seed)
         model.build((None, 32, 32, 3))
-        optimizer = clr_keras.SGD(
-            learning_rate=clr_keras.PolicySchedule(schedule),
-            momentum=policy_momentum(policy_name, protocol.scale),
-            lr_multipliers=caffe_lr_multipliers(model),
+        optimizer = _optimizer(
+            optimizer_name,
+            clr_keras.PolicySchedule(schedule),
+            policy_momentum(policy_name, protocol.scale),
+            caffe_lr_multipliers(model),
         )
         model.compile(
             optimizer,
@@ -341,6 +403,8 @@ def run_experiment(
         os.replace(tmp, ckpt)
         provenance.update(elapsed_s=elapsed, iteration=iteration, updated=_now())
         _write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
+        if on_evaluation is not None:
+            on_evaluation({**row, "total": total})
         if verbose:
             print(
                 f"  iteration {iteration:>6,}  lr {row['lr']:.6f}  train loss {train_loss:.4f}  "

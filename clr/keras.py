@@ -325,6 +325,15 @@ class CyclicLR(keras.callbacks.Callback):
         self.clr_iterations += steps
 
 
+def _as_learning_rate(learning_rate: Any) -> Any:
+    """A float or Keras schedule as it is; a numpy clr policy as a :class:`PolicySchedule`."""
+    return (
+        PolicySchedule(learning_rate)
+        if callable(getattr(learning_rate, "formula", None))
+        else learning_rate
+    )
+
+
 def _as_hyperparameter(name: str, value: Any, high: float) -> Any:
     """A float in [0, ``high``] or a schedule of the step; anything else raises here, at
     construction, rather than inside the compiled step."""
@@ -358,6 +367,12 @@ class _ClrOptimizer:
             multipliers[key] = check_number(f"lr_multipliers[{key!r}]", value, low=0.0)
         self.lr_multipliers = multipliers
         self._variable_multipliers: list[float] = []
+
+    def build(self, variables: list[Any]) -> None:
+        if self.built:
+            return
+        super().build(variables)  # SGD's momentum slots: whenever momentum is a schedule or not 0
+        self._build_multipliers(variables)
 
     def _build_multipliers(self, variables: list[Any]) -> None:
         """One multiplier per variable, by path: ``layer/variable`` matches
@@ -459,8 +474,7 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
         lr_multipliers: dict[str, float] | None = None,
         **kwargs: Any,
     ) -> None:
-        if callable(getattr(learning_rate, "formula", None)):
-            learning_rate = PolicySchedule(learning_rate)
+        learning_rate = _as_learning_rate(learning_rate)
         momentum = _as_hyperparameter("momentum", momentum, high=1.0)
         # Keras wants a float; a schedule is kept beside it and used in update_step.
         super().__init__(
@@ -473,12 +487,6 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
         self._init_multipliers(lr_multipliers)
 
     _scheduled = {"momentum": "momentum"}
-
-    def build(self, variables: list[Any]) -> None:
-        if self.built:
-            return
-        super().build(variables)  # momentum slots whenever momentum is a schedule or non-zero
-        self._build_multipliers(variables)
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         learning_rate = ops.cast(
@@ -537,8 +545,7 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
         lr_multipliers: dict[str, float] | None = None,
         **kwargs: Any,
     ) -> None:
-        if callable(getattr(learning_rate, "formula", None)):
-            learning_rate = PolicySchedule(learning_rate)
+        learning_rate = _as_learning_rate(learning_rate)
         beta_1 = _as_hyperparameter("beta_1", beta_1, high=1.0)
         super().__init__(
             learning_rate=learning_rate,
@@ -549,12 +556,6 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
         self._init_multipliers(lr_multipliers)
 
     _scheduled = {"beta_1": "_beta_1"}
-
-    def build(self, variables: list[Any]) -> None:
-        if self.built:
-            return
-        super().build(variables)
-        self._build_multipliers(variables)
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         learning_rate = self._scaled_learning_rate(learning_rate, variable)
@@ -587,16 +588,13 @@ def _with_multipliers(base: type) -> type:
 
     class Optimizer(_ClrOptimizer, base):
         def __init__(
-            self, *args: Any, lr_multipliers: dict[str, float] | None = None, **kwargs: Any
+            self,
+            learning_rate: Any = 0.001,
+            lr_multipliers: dict[str, float] | None = None,
+            **kwargs: Any,
         ) -> None:
-            super().__init__(*args, **kwargs)
+            super().__init__(learning_rate=_as_learning_rate(learning_rate), **kwargs)
             self._init_multipliers(lr_multipliers)
-
-        def build(self, variables: list[Any]) -> None:
-            if self.built:
-                return
-            super().build(variables)
-            self._build_multipliers(variables)
 
         def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
             super().update_step(

@@ -5,6 +5,8 @@ import pytest
 
 pytest.importorskip("ipympl")
 
+from conftest import toy_range_test  # noqa: E402
+
 import clr  # noqa: E402
 from clr._describe import policy_code, policy_formula  # noqa: E402
 from clr.widgets import PolicyExplorer  # noqa: E402
@@ -161,24 +163,10 @@ def test_static_fallback_for_readers_without_a_kernel(explorer):
 
 
 def test_bounds_picker_moves_the_chosen_range():
-    from clr.range_test import smooth_losses
     from clr.widgets import BoundsPicker
 
-    lr = np.linspace(0.0001, 0.02, 400)
-    acc = np.interp(lr, [0, 0.002, 0.008, 0.02], [0.1, 0.1, 0.7, 0.7])
-    loss = np.interp(lr, [0, 0.002, 0.008, 0.014, 0.02], [2.3, 2.3, 1.0, 0.9, 3.0])
-    result = clr.RangeTestResult(
-        lr,
-        loss,
-        smooth_losses(loss, 0.0),
-        acc,
-        np.array([], int),
-        np.array([]),
-        None,
-        "linear",
-        0.0001,
-        0.02,
-        400,
+    result = toy_range_test(
+        loss=lambda lr: np.interp(lr, [0, 0.002, 0.008, 0.014, 0.02], [2.3, 2.3, 1.0, 0.9, 3.0])
     )
     picker = BoundsPicker(result)
     s = result.suggest()

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import toy_range_test
 
 import clr
 from clr import workshop
@@ -261,24 +262,7 @@ def test_prediction_step_size_and_bounds(capsys):
         assert not passes(workshop.check_step_size, bad, train_examples=50_000, batch_size=100)
     assert capsys.readouterr().out.count("✗") == 4
 
-    from clr.range_test import smooth_losses
-
-    lr = np.linspace(0.0001, 0.02, 400)
-    acc = np.interp(lr, [0, 0.002, 0.008, 0.02], [0.1, 0.1, 0.7, 0.7])
-    loss = 2.3 - acc
-    result = clr.RangeTestResult(
-        lr,
-        loss,
-        smooth_losses(loss, 0.0),
-        acc,
-        np.array([], int),
-        np.array([]),
-        None,
-        "linear",
-        0.0001,
-        0.02,
-        400,
-    )
+    result = toy_range_test()
     assert passes(workshop.check_bounds, 0.003, 0.007, result)
     assert not passes(workshop.check_bounds, 0.0001, 0.007, result)
     assert "look further right" in capsys.readouterr().out

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import as_iterations, check_choice, check_int, check_number
-from ._policies import CyclicPolicy, ScaleFn, policy_function
+from ._policies import CyclicPolicy, policy_function
 
 __all__ = [
     "ANNEAL_STRATEGIES",
@@ -204,25 +204,11 @@ class OneCycleMomentumPolicy(_StepPolicy):
         return _piecewise(iterations, ends, values, self.anneal_strategy, xp)
 
 
-@dataclasses.dataclass(frozen=True)
-class CyclicMomentumPolicy:
-    """Momentum cycling opposite to :func:`clr.cyclic_lr`: ``max_momentum`` where the rate is at
-    ``base_lr``, ``base_momentum`` where it peaks, with the same cycle and amplitude scaling::
+class _CyclicMomentum:
+    """The behaviour of :class:`CyclicMomentumPolicy`; its fields are made below."""
 
-        momentum = max_momentum - (max_momentum - base_momentum) * triangle * scale
-
-    (PyTorch's ``CyclicLR(cycle_momentum=True)``). The cycle arguments are
-    :class:`clr.CyclicPolicy`'s, validated by it.
-    """
-
-    base_momentum: float = 0.8
-    max_momentum: float = 0.9
-    step_size: float = 2000.0
-    mode: str = "triangular"
-    gamma: float = 1.0
-    scale_fn: ScaleFn | None = None
-    scale_mode: str | None = None
-    step_size_down: float | None = None
+    base_momentum: float
+    max_momentum: float
 
     def __post_init__(self) -> None:
         _check_momenta(self)
@@ -232,14 +218,7 @@ class CyclicMomentumPolicy:
     def cycle(self) -> CyclicPolicy:
         """The cycle's shape as a policy from 1 to 2: ``cycle(i) - 1 = triangle * scale``."""
         return CyclicPolicy(
-            base_lr=1.0,
-            max_lr=2.0,
-            step_size=self.step_size,
-            mode=self.mode,
-            gamma=self.gamma,
-            scale_fn=self.scale_fn,
-            scale_mode=self.scale_mode,
-            step_size_down=self.step_size_down,
+            base_lr=1.0, max_lr=2.0, **{name: getattr(self, name) for name in _CYCLE_ARGUMENTS}
         )
 
     def formula(self, iterations: Any, xp: Any = np) -> Any:
@@ -249,6 +228,39 @@ class CyclicMomentumPolicy:
     def __call__(self, iterations: Any) -> Any:
         shape = self.cycle(iterations) - 1.0  # checks iterations and a custom scale_fn
         return self.max_momentum - (self.max_momentum - self.base_momentum) * shape
+
+
+# The cycle's arguments are CyclicPolicy's own fields (their one home): only the two momenta
+# are new, in place of its two rates.
+_CYCLE_ARGUMENTS = tuple(
+    f.name for f in dataclasses.fields(CyclicPolicy) if f.name not in ("base_lr", "max_lr")
+)
+CyclicMomentumPolicy = dataclasses.make_dataclass(
+    "CyclicMomentumPolicy",
+    [
+        ("base_momentum", float, dataclasses.field(default=0.8)),
+        ("max_momentum", float, dataclasses.field(default=0.9)),
+        *[
+            (f.name, f.type, dataclasses.field(default=f.default))
+            for f in dataclasses.fields(CyclicPolicy)
+            if f.name in _CYCLE_ARGUMENTS
+        ],
+    ],
+    bases=(_CyclicMomentum,),
+    frozen=True,
+)
+CyclicMomentumPolicy.__module__ = __name__
+CyclicMomentumPolicy.__doc__ = """Momentum cycling opposite to :func:`clr.cyclic_lr`.
+
+``max_momentum`` where the rate is at ``base_lr``, ``base_momentum`` where it peaks, with the
+same cycle and amplitude scaling::
+
+    momentum = max_momentum - (max_momentum - base_momentum) * triangle * scale
+
+(PyTorch's ``CyclicLR(cycle_momentum=True)``). Fields: ``base_momentum`` (0.8),
+``max_momentum`` (0.9), then :class:`clr.CyclicPolicy`'s cycle arguments (``step_size``,
+``mode``, ``gamma``, ``scale_fn``, ``scale_mode``, ``step_size_down``), validated by it.
+"""
 
 
 @policy_function(OneCyclePolicy)

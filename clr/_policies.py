@@ -212,27 +212,22 @@ class CyclicPolicy:
     def __call__(self, iterations: ArrayLike) -> Any:
         """The learning rate at ``iterations``: a float for a scalar, an array for an array."""
         it = as_iterations(iterations)
-        lr = cyclic_formula(
-            it,
-            base_lr=self.base_lr,
-            max_lr=self.max_lr,
-            step_size=self.step_size,
-            step_size_down=self.resolved_step_size_down,
-            scale_fn=self._checked_scale_fn,
-            scale_mode=self.resolved_scale_mode,
-        )
+        lr = self._formula(it, np, self._checked_scale_fn)
         return float(lr) if it.ndim == 0 else lr
 
     def formula(self, iterations: Any, xp: Any = np) -> Any:
         """The rate on already-checked ``iterations`` in the array namespace ``xp`` (``numpy``,
         or ``keras.ops`` inside a compiled training step); what composed schedules call."""
+        return self._formula(iterations, xp, self.resolved_scale_fn)
+
+    def _formula(self, iterations: Any, xp: Any, scale_fn: ScaleFn) -> Any:
         return cyclic_formula(
             iterations,
             base_lr=self.base_lr,
             max_lr=self.max_lr,
             step_size=self.step_size,
             step_size_down=self.resolved_step_size_down,
-            scale_fn=self.resolved_scale_fn,
+            scale_fn=scale_fn,
             scale_mode=self.resolved_scale_mode,
             xp=xp,
         )

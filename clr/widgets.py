@@ -219,23 +219,17 @@ class PolicyExplorer:
         # momentum, opposite to the rate: each policy's usual range (PyTorch's defaults)
         momenta = _MOMENTA["one_cycle" if mode == "one_cycle" else "cyclic"]
         self.cycle_momentum = W.Checkbox(value=False, description="cyclical momentum", indent=False)
-        self.base_momentum = W.FloatSlider(
-            value=momenta[0],
-            min=0.0,
-            max=1.0,
-            step=0.005,
-            description="base_momentum",
-            readout_format=".3f",
-            **common,
-        )
-        self.max_momentum = W.FloatSlider(
-            value=momenta[1],
-            min=0.0,
-            max=1.0,
-            step=0.005,
-            description="max_momentum",
-            readout_format=".3f",
-            **common,
+        self.base_momentum, self.max_momentum = (
+            W.FloatSlider(
+                value=value,
+                min=0.0,
+                max=1.0,
+                step=0.005,
+                description=name,
+                readout_format=".3f",
+                **common,
+            )
+            for value, name in zip(momenta, ("base_momentum", "max_momentum"))
         )
         self.message = W.HTML()
         self.summary = W.HTML()

@@ -1,5 +1,5 @@
 """Time per iteration of clr.cyclic_lr on a 1,000,000-iteration array, against a plain Python
-loop over the seed's formula (the ratio is measured side by side in this run).
+loop over the original callback's formula (the ratio is measured side by side in this run).
 
     python bench/bench_policy.py
 """
@@ -15,7 +15,7 @@ import clr
 N = 1_000_000
 
 
-def seed_loop(n, base_lr=0.001, max_lr=0.006, step_size=2000):
+def original_loop(n, base_lr=0.001, max_lr=0.006, step_size=2000):
     out = []
     for i in range(n):
         cycle = math.floor(1 + i / (2 * step_size))
@@ -35,17 +35,17 @@ def best_of(fn, repeats):
 
 def main():
     iterations = np.arange(N)
-    np.testing.assert_allclose(clr.cyclic_lr(iterations[:10_000]), seed_loop(10_000), rtol=1e-12)
+    np.testing.assert_allclose(clr.cyclic_lr(iterations[:10_000]), original_loop(10_000), rtol=1e-12)
     rows = []
     for mode, gamma in [("triangular", 1.0), ("triangular2", 1.0), ("exp_range", 0.99994)]:
         vec, _ = best_of(
             lambda mode=mode, gamma=gamma: clr.cyclic_lr(iterations, mode=mode, gamma=gamma), 7
         )
         rows.append((mode, vec))
-    loop, _ = best_of(lambda: seed_loop(N), 3)
+    loop, _ = best_of(lambda: original_loop(N), 3)
     print(
-        f"clr.cyclic_lr over {N:,} iterations (best of 7) vs a Python loop over the seed formula "
-        "(best of 3)"
+        f"clr.cyclic_lr over {N:,} iterations (best of 7) vs a Python loop over the original "
+        "callback's formula (best of 3)"
     )
     print(f"  python loop (triangular): {loop * 1e9 / N:8.1f} ns/iteration")
     for mode, vec in rows:

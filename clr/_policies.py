@@ -61,7 +61,7 @@ def cyclic_formula(
                    (P - position) / step_size_down    otherwise
         lr = base_lr + (max_lr - base_lr) * triangle * scale_fn(cycle or iterations)
 
-    For ``step_size_down == step_size`` this is the seed's
+    For ``step_size_down == step_size`` this is the original callback's
     ``1 - |iterations / step_size - 2 * cycle + 1|``, written through the position inside
     the cycle so that float32 keeps its precision at large iteration counts.
     """

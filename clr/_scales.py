@@ -69,7 +69,7 @@ class ExpScale(ScaleFunction):
     but it keeps float32 training accurate (``0.99994`` rounded to float32 and raised to the
     70,000th power is off by 0.2 %).
 
-    The seed's "custom iteration policy" ``1 / 5**(x * 1e-4)`` is this with
+    The original callback's "custom iteration policy" ``1 / 5**(x * 1e-4)`` is this with
     ``gamma = 5**-1e-4``.
     """
 
@@ -87,7 +87,7 @@ class ExpScale(ScaleFunction):
 
 @dataclasses.dataclass(frozen=True)
 class SineScale(ScaleFunction):
-    """``0.5 * (1 + sin(cycle * pi / 2))``: the seed's "custom cycle policy".
+    """``0.5 * (1 + sin(cycle * pi / 2))``: the original callback's "custom cycle policy".
 
     Cycles 1, 2, 3, 4, 5 get 1, 0.5, 0, 0.5, 1 of the amplitude.
     """

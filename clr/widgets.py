@@ -47,12 +47,12 @@ Canvas, FigureManager = _import_ipympl_keeping_the_backend()
 __all__ = ["PolicyExplorer", "policy_explorer", "BoundsPicker", "CUSTOM_MODES"]
 
 # Custom scale functions offered next to the built-in modes: label -> (value, default gamma).
-SEED_ITERATION_GAMMA = 5**-1e-4  # the seed's 1/5**(x*1e-4) is gamma**x with this gamma
+README_ITERATION_GAMMA = 5**-1e-4  # the original README's 1/5**(x*1e-4) is gamma**x with this
 CUSTOM_MODES = {
     "custom: sine on cycle (seed)": "sine_cycle",
     "custom: gamma**x on iterations (seed: 1/5**(x*1e-4))": "exp_iterations",
 }
-_GAMMA_MODES = {"exp_range": 0.99994, "exp_iterations": round(SEED_ITERATION_GAMMA, 6)}
+_GAMMA_MODES = {"exp_range": 0.99994, "exp_iterations": round(README_ITERATION_GAMMA, 6)}
 # Voila's page styles <pre> as prose: say what a code block needs.
 _PRE = (
     "white-space:pre; font-family:monospace; overflow-x:auto; line-height:1.35; margin:2px 0 8px;"
@@ -147,7 +147,7 @@ class PolicyExplorer:
             )
         if gamma is None:
             gamma = _GAMMA_MODES.get(mode, 1.0)
-        style = {"description_width": "110px"}
+        style = {"description_width": "125px"}
         # Wide sliders: six decades of a log slider in 114 px made a 40 px drag a factor of 100.
         wide = W.Layout(width="460px")
         common = dict(continuous_update=False, style=style, layout=wide)

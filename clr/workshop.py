@@ -68,8 +68,8 @@ def _mistakes(mode: str) -> dict[str, Callable[..., float]]:
         # A 0-based and a 2-based cycle give the same wrong curve (the rate never leaves
         # base_lr), so one hint covers both.
         "Your cycle number looks off by one (0-based or one too many): the rate never leaves "
-        "base_lr. In the seed's formula the first cycle is cycle 1.": lambda i, b, m, s, g: scaled(
-            i, b, m, s, g, cycle_shift=0
+        "base_lr. In the original formula the first cycle is cycle 1.": lambda i, b, m, s, g: (
+            scaled(i, b, m, s, g, cycle_shift=0)
         ),
         "It looks as if the absolute value is missing: x is the distance from the peak, |...|, so "
         "the rate also falls after the peak.": lambda i, b, m, s, g: scaled(

@@ -195,7 +195,7 @@ def test_callback_continues_across_fit_calls_and_resets():
         clr.cyclic_lr(np.arange(8), 0.0001, 0.0005, 4, mode="exp_range", gamma=0.9),
     )
 
-    cb._reset(new_step_size=2)  # the seed's name
+    cb._reset(new_step_size=2)  # the original callback's name
     assert (cb.base_lr, cb.max_lr, cb.step_size) == (0.0001, 0.0005, 2.0)
     with pytest.raises(ValueError, match=r"`max_lr` must be >= `base_lr`"):
         cb.reset(new_max_lr=0.00001)

@@ -1,4 +1,4 @@
-"""The numpy policies: the seed's numbers, the shape of the curve, and refusals of bad input."""
+"""The numpy policies: the original callback's numbers, the curve's shape, refusals of bad input."""
 
 import math
 import pickle
@@ -20,14 +20,14 @@ def seed_formula(iterations, base_lr, max_lr, step_size, scale_fn, scale_mode):
     return base_lr + (max_lr - base_lr) * max(0.0, 1 - x) * scale_fn(arg)
 
 
-SEED_SCALES = {
+ORIGINAL_SCALES = {
     "triangular": (lambda x: 1.0, "cycle"),
     "triangular2": (lambda x: 1 / (2.0 ** (x - 1)), "cycle"),
     "exp_range": (lambda x: 0.99994**x, "iterations"),
 }
 
 # peers-and-paper.md §1.6: base 0.001, max 0.006, step 2000.
-SEED_TABLE = [
+ORIGINAL_TABLE = [
     # iteration, triangular, triangular2, exp_range (gamma 0.99994)
     (0, 0.001, 0.001, 0.001),
     (1, 0.0010025, 0.0010025, 0.0010025),
@@ -40,7 +40,7 @@ SEED_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("row", SEED_TABLE, ids=lambda r: f"it{r[0]}")
+@pytest.mark.parametrize("row", ORIGINAL_TABLE, ids=lambda r: f"it{r[0]}")
 @pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
 def test_seed_table(row, mode):
     expected = row[1 + ["triangular", "triangular2", "exp_range"].index(mode)]
@@ -51,7 +51,7 @@ def test_seed_table(row, mode):
 
 @pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
 def test_matches_seed_formula_everywhere(mode):
-    scale_fn, scale_mode = SEED_SCALES[mode]
+    scale_fn, scale_mode = ORIGINAL_SCALES[mode]
     gamma = 0.99994 if mode == "exp_range" else 1.0
     it = np.arange(0, 25_000, 7)
     got = cyclic_lr(it, 0.001, 0.006, 2000, mode=mode, gamma=gamma)
@@ -60,7 +60,7 @@ def test_matches_seed_formula_everywhere(mode):
 
 
 def test_seed_custom_policies():
-    """The seed's two custom policies: sine scaling on cycle, 1/5**(x*1e-4) on iterations."""
+    """The original callback's custom policies: sine on cycle, 1/5**(x*1e-4) on iterations."""
     it = np.arange(0, 40_000, 13)
     sine = lambda x: 0.5 * (1 + np.sin(x * np.pi / 2.0))  # noqa: E731
     decay = lambda x: 1 / (5 ** (x * 0.0001))  # noqa: E731

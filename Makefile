@@ -69,6 +69,7 @@ test: setup browser lint
 bench: setup
 	$(BIN)/python bench/bench_policy.py
 	$(BIN)/python bench/bench_explorer.py
+	$(BIN)/python bench/bench_explorer_browser.py --presses 30
 	$(BIN)/python bench/bench_training.py --steps 60 --rounds 11
 	$(BIN)/python bench/bench_training_loop.py --steps 60 --rounds 7
 	$(BIN)/python bench/bench_runner.py --steps 40 --rounds 7

@@ -35,7 +35,9 @@ def best_of(fn, repeats):
 
 def main():
     iterations = np.arange(N)
-    np.testing.assert_allclose(clr.cyclic_lr(iterations[:10_000]), original_loop(10_000), rtol=1e-12)
+    np.testing.assert_allclose(
+        clr.cyclic_lr(iterations[:10_000]), original_loop(10_000), rtol=1e-12
+    )
     rows = []
     for mode, gamma in [("triangular", 1.0), ("triangular2", 1.0), ("exp_range", 0.99994)]:
         vec, _ = best_of(

@@ -239,6 +239,11 @@ class PolicyExplorer:
             getattr(self, name).add_class("clr-" + name.replace("_", "-"))
 
         self.figure, self._ax, self._ax_m = self._build_figure()
+        # Constrained layout is half of a redraw. Lay the figure out only when what decides the
+        # layout (title, legend entries, the momentum panel's title) changes, not per key press.
+        self._layout = self.figure.get_layout_engine()
+        self.figure.set_layout_engine("none")
+        self._layout_key: tuple | None = None
         self.policy: Any = None
         self.lr: np.ndarray | None = None
         self.momentum: np.ndarray | None = None
@@ -463,6 +468,15 @@ class PolicyExplorer:
         self._ax.legend(
             handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize=8
         )
+        key = (
+            title,
+            tuple(h.get_label() for h in handles),
+            self._ax_m.get_title(),
+            self._ax.get_ylim()[1] < 1e-2,
+        )
+        if key != self._layout_key:
+            self._layout.execute(self.figure)
+            self._layout_key = key
         self.figure.canvas.draw_idle()
 
     def _draw_cyclic(

@@ -8,25 +8,19 @@ when it runs as root with apt-get, as in CI).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, isolated_env, serve
 
 import clr
 from clr.widgets import ONE_CYCLE
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CLR_CHROMIUM", "/usr/bin/chromium")
 TOKEN = "clr-browser-test"
 
 if not Path(CHROMIUM).exists():
@@ -36,70 +30,6 @@ if not Path(CHROMIUM).exists():
         allow_module_level=True,
     )
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def isolated_env(tmp: Path) -> dict[str, str]:
-    """Jupyter, IPython, matplotlib and Chromium write only under ``tmp``."""
-    env = dict(os.environ)
-    for name in (
-        "JUPYTER_CONFIG_DIR",
-        "JUPYTER_DATA_DIR",
-        "JUPYTER_RUNTIME_DIR",
-        "JUPYTERLAB_SETTINGS_DIR",
-        "JUPYTERLAB_WORKSPACES_DIR",
-        "IPYTHONDIR",
-        "MPLCONFIGDIR",
-        "HOME",
-        "XDG_CONFIG_HOME",
-        "XDG_CACHE_HOME",
-    ):
-        path = tmp / name.lower()
-        path.mkdir(parents=True, exist_ok=True)
-        env[name] = str(path)
-    return env
-
-
-def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer in {timeout} s")
-
-
-def serve(cmd: list[str], ready_url: str, env: dict[str, str], log: Path):
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT / "notebooks", env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    try:
-        wait_for_http(ready_url, proc)
-    except Exception:
-        proc.terminate()
-        raise RuntimeError(f"{cmd[0]} did not start; its log:\n{log.read_text()[-3000:]}") from None
-    return proc
 
 
 @pytest.fixture

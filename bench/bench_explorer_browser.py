@@ -25,7 +25,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 WAIT_FOR_NEW_FRAME = """
 ([canvas, before]) => new Promise(resolve => {
-    const check = () => canvas.toDataURL() !== before ? resolve(performance.now()) : requestAnimationFrame(check);
+    const check = () =>
+        canvas.toDataURL() !== before ? resolve(performance.now()) : requestAnimationFrame(check);
     requestAnimationFrame(check);
 })
 """
@@ -80,7 +81,8 @@ def main() -> None:
         server.terminate()
     quartiles = statistics.quantiles(samples, n=4)
     print(
-        f"policy explorer in Voila + Chromium, {len(samples)} key presses on base_lr (20,000 iterations)"
+        f"policy explorer in Voila + Chromium, {len(samples)} key presses on base_lr "
+        "(20,000 iterations)"
     )
     print(
         f"  key press to repainted figure: median {statistics.median(samples) * 1e3:.0f} ms, "

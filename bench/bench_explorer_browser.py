@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, isolated_env, serve  # noqa: E402
+from browser_support import free_port, isolated_env, open_page, serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 WAIT_FOR_NEW_FRAME = """
@@ -49,21 +49,7 @@ def main() -> None:
     samples = []
     try:
         with sync_playwright() as p:
-            context = p.chromium.launch_persistent_context(
-                str(tmp / "profile"),
-                executable_path=CHROMIUM,
-                headless=True,
-                args=CHROMIUM_ARGS,
-                env=isolated_env(tmp / "chromium"),
-                viewport={"width": 1500, "height": 1000},
-            )
-            context.route(
-                "**/*",
-                lambda route: (
-                    route.continue_() if "127.0.0.1" in route.request.url else route.abort()
-                ),
-            )
-            page = context.pages[0] if context.pages else context.new_page()
+            context, page = open_page(p, tmp)
             page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
             page.locator(".clr-last-lr").wait_for(timeout=120_000)
             canvas = page.locator(".clr-figure canvas").first.element_handle()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -75,3 +76,18 @@ def serve(cmd: list[str], ready_url: str, env: dict[str, str], log: Path):
         proc.terminate()
         raise RuntimeError(f"{cmd[0]} did not start; its log:\n{log.read_text()[-3000:]}") from None
     return proc
+
+
+def open_page(playwright, tmp: Path):
+    """A fresh headless Chromium (Debian's) whose requests never leave 127.0.0.1: its context
+    and first page. Voila's page asks a CDN for fonts; that request is aborted."""
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp / "profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        env=isolated_env(tmp / "chromium"),
+        viewport={"width": 1500, "height": 1000},
+    )
+    context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
+    return context, context.pages[0] if context.pages else context.new_page()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, isolated_env, serve
+from browser_support import CHROMIUM, ROOT, free_port, isolated_env, open_page, serve
 
 import clr
 from clr.widgets import ONE_CYCLE
@@ -34,19 +34,9 @@ sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 @pytest.fixture
 def browser(tmp_path):
-    env = isolated_env(tmp_path / "chromium")
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            env=env,
-            viewport={"width": 1500, "height": 1000},
-        )
-        # Nothing leaves the machine (Voila's page asks a CDN for fonts).
-        context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
-        yield context.pages[0] if context.pages else context.new_page()
+        context, page = open_page(p, tmp_path)
+        yield page
         context.close()
 
 

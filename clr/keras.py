@@ -334,14 +334,16 @@ def _as_learning_rate(learning_rate: Any) -> Any:
     )
 
 
-def _as_hyperparameter(name: str, value: Any, high: float) -> Any:
-    """A float in [0, ``high``] or a schedule of the step; anything else raises here, at
-    construction, rather than inside the compiled step."""
+def _as_hyperparameter(name: str, value: Any, high_inclusive: bool = True) -> Any:
+    """A float in [0, 1] (or [0, 1) with ``high_inclusive=False``) or a schedule of the step;
+    anything else raises here, at construction, rather than inside the compiled step."""
     if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
         return value
     if callable(getattr(value, "formula", None)):  # a numpy clr policy: wrap it
         return PolicySchedule(value)
-    return check_number(name, value, low=0.0, low_inclusive=True, high=high)
+    return check_number(
+        name, value, low=0.0, low_inclusive=True, high=1.0, high_inclusive=high_inclusive
+    )
 
 
 class _ClrOptimizer:
@@ -350,7 +352,7 @@ class _ClrOptimizer:
 
     A Keras optimizer bakes a float ``momentum`` into the compiled step: assigning
     ``optimizer.momentum = 0.0`` afterwards changes nothing (measured on Keras 3.15). Here a
-    schedule is called on ``self.iterations`` inside ``update_step``, so it is part of the
+    schedule is called on ``self.iterations`` in ``apply``, once per step, so it is part of the
     compiled step and changes every iteration, on any backend. During the step,
     ``self.iterations`` is the number of updates already applied: iteration *i* (0-based) uses
     ``schedule(i)``, as the learning rate does.
@@ -384,9 +386,8 @@ class _ClrOptimizer:
             hits = [i for i, p in enumerate(paths) if p == key or p.endswith("/" + key)]
             if len(hits) != 1:
                 raise ValueError(
-                    f"`lr_multipliers` key {key!r} must name exactly one trainable variable; it "
-                    "matches "
-                    f"{len(hits)}. Variables: {paths}"
+                    f"`lr_multipliers` key {key!r} must name exactly one trainable variable; "
+                    f"it matches {len(hits)}. Variables: {paths}"
                 )
             factors[hits[0]] = factor
         self._variable_multipliers = factors
@@ -397,9 +398,8 @@ class _ClrOptimizer:
         factor = self._variable_multipliers[self._get_variable_index(variable)]
         return learning_rate if factor == 1.0 else learning_rate * factor
 
-    _scheduled: dict[
-        str, str
-    ] = {}  # hyper-parameter -> the attribute holding its float or schedule
+    # hyper-parameter -> the attribute holding its float or schedule
+    _scheduled: dict[str, str] = {}
     _step_values: dict[str, Any] | None = None
 
     def apply(self, grads: Any, trainable_variables: Any = None) -> Any:
@@ -475,7 +475,7 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
         **kwargs: Any,
     ) -> None:
         learning_rate = _as_learning_rate(learning_rate)
-        momentum = _as_hyperparameter("momentum", momentum, high=1.0)
+        momentum = _as_hyperparameter("momentum", momentum)
         # Keras wants a float; a schedule is kept beside it and used in update_step.
         super().__init__(
             learning_rate=learning_rate,
@@ -546,7 +546,8 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
         **kwargs: Any,
     ) -> None:
         learning_rate = _as_learning_rate(learning_rate)
-        beta_1 = _as_hyperparameter("beta_1", beta_1, high=1.0)
+        # beta_1 = 1 would divide by 1 - 1**t = 0 in the bias correction.
+        beta_1 = _as_hyperparameter("beta_1", beta_1, high_inclusive=False)
         super().__init__(
             learning_rate=learning_rate,
             beta_1=beta_1 if isinstance(beta_1, float) else 0.9,

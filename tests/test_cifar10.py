@@ -265,6 +265,16 @@ def test_files_of_another_run_are_never_replaced(tmp_path, damage):
     assert {k: p.read_bytes() for k, p in paths.items() if p.exists()} == before  # untouched
 
 
+def test_a_run_killed_before_its_first_evaluation_starts_again(tmp_path):
+    paths = run_paths(tmp_path, "smoke", 0, "fixed")
+    _smoke(tmp_path, stop_after=10)
+    # As if killed after writing its provenance and before the iteration-0 checkpoint:
+    paths["csv"].unlink()
+    paths["checkpoint"].unlink()
+    path = _smoke(tmp_path)
+    assert read_results(path)["iteration"].tolist() == [0, 10, 20, 30, 40, 50, 60, 70]
+
+
 def test_a_finished_run_is_left_alone(tmp_path):
     path = _smoke(tmp_path)
     stamp = {p: p.stat().st_mtime_ns for p in path.parent.iterdir()}

@@ -188,9 +188,8 @@ def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> s
         if csv_path.exists() or ckpt.exists():
             what = csv_path if csv_path.exists() else ckpt
             raise RunError(
-                f"{what} exists without its provenance {meta.name}: it is not this run's, so it is "
-                "left "
-                f"as it is. Use another --out, or move {folder} away to start over."
+                f"{what} exists without its provenance {meta.name}: it is not this run's, so it "
+                f"is left as it is. Use another --out, or move {folder} away to start over."
             )
         return "new"
     before = {"optimizer_name": "sgd", **before}  # runs from before Table 3's optimizers were SGD
@@ -215,13 +214,14 @@ def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> s
     rows = _csv_iterations(csv_path) if csv_path.exists() else []
     if rows and rows[-1] == total and before.get("iteration") == total:
         return "done"
+    if not rows and not ckpt.exists():
+        # Killed after writing its provenance, before its first evaluation: nothing to lose.
+        return "new"
     if not ckpt.exists():
         raise RunError(
             f"{csv_path} holds {len(rows)} evaluations up to iteration {rows[-1] if rows else 0:,} "
-            f"of {total:,} "
-            f"but its checkpoint {ckpt.name} is missing, so it cannot be continued; it is left as "
-            "it is. "
-            "Use another --out, or restore the checkpoint."
+            f"of {total:,} but its checkpoint {ckpt.name} is missing, so it cannot be continued; "
+            "it is left as it is. Use another --out, or restore the checkpoint."
         )
     return "resume"
 

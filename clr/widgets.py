@@ -87,6 +87,18 @@ def _round_sig(x: float, digits: int = 4) -> float:
     return float(f"{x:.{digits}g}") if x > 0 else x
 
 
+def _nice_top(peak: float) -> float:
+    """The rate axis' top: the first of 1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8 (x 10**k) at
+    least 4 % above the peak. A small move of ``max_lr`` keeps the axes, so only the curves
+    repaint, and the peak never touches the frame."""
+    want = max(peak, 1e-12) * 1.04
+    decade = 10.0 ** math.floor(math.log10(want))
+    for level in (1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10):
+        if level * decade >= want * (1 - 1e-9):
+            return level * decade
+    return 10 * decade
+
+
 def _live_figure(figsize: tuple[float, float]) -> Figure:
     """A matplotlib figure on its own ipympl canvas widget (pyplot's backend untouched)."""
     figure = Figure(figsize=figsize, dpi=90, layout="constrained")
@@ -97,6 +109,55 @@ def _live_figure(figsize: tuple[float, float]) -> Figure:
     )
     canvas.add_class("clr-figure")
     return figure
+
+
+class _Blitter:
+    """Repaints only the artists that change on a cached picture of everything else.
+
+    Text (tick labels, titles, the legend) is most of what a full matplotlib draw costs, and a
+    slider press that keeps the axes changes none of it. ``artists`` are marked animated: a full
+    draw (``canvas.draw()``, also when the browser asks for one) paints the rest, keeps it as the
+    background and paints them on top; :meth:`repaint` with an unchanged ``axes_key`` restores
+    the background, paints them and sends the difference. Both paths send the image at once,
+    with no round trip through the browser; ipywidgets already sends a slider's next value
+    only when the kernel has handled the last one. ``savefig`` paints animated artists itself.
+    """
+
+    def __init__(self, figure: Figure, artists: list) -> None:
+        self.figure, self.artists = figure, artists
+        for artist in artists:
+            artist.set_animated(True)
+        self._background = None
+        self._axes_key: Any = None
+        figure.canvas.mpl_connect("draw_event", self._on_draw)
+
+    def _on_draw(self, event: Any) -> None:
+        if event.canvas is not self.figure.canvas or event.canvas.is_saving():
+            return
+        self._background = event.canvas.copy_from_bbox(self.figure.bbox)
+        self._paint_artists()
+
+    def _paint_artists(self) -> None:
+        for artist in self.artists:
+            self.figure.draw_artist(artist)
+
+    def repaint(self, axes_key: Any) -> None:
+        """Send the figure; ``axes_key`` holds all that the background shows (limits, titles,
+        legend): a new one draws everything, the same one only the artists."""
+        canvas = self.figure.canvas
+        if canvas.syncing_data_url:
+            # No browser has shown the canvas yet (ipympl's flag): an image sent now would reach
+            # a model with no view (JupyterLab then never shows the figure). The browser asks
+            # for a full draw when it shows the canvas.
+            canvas.draw_idle()
+            return
+        if axes_key != self._axes_key or self._background is None:
+            self._axes_key = axes_key
+            canvas.draw()
+        else:
+            canvas.restore_region(self._background)
+            self._paint_artists()
+            canvas.blit(self.figure.bbox)
 
 
 def _live_and_static(
@@ -244,6 +305,7 @@ class PolicyExplorer:
         self._layout = self.figure.get_layout_engine()
         self.figure.set_layout_engine("none")
         self._layout_key: tuple | None = None
+        self._legend_labels: tuple | None = None
         self.policy: Any = None
         self.lr: np.ndarray | None = None
         self.momentum: np.ndarray | None = None
@@ -332,6 +394,18 @@ class PolicyExplorer:
             "", xy=(0, 0), xytext=(-6, 8), textcoords="offset points", ha="right", fontsize=9
         )
         (self._momentum_line,) = ax_m.plot([], [], lw=1.4, color="tab:purple")
+        self._blitter = _Blitter(
+            figure,
+            [
+                *self._compare_lines.values(),
+                self._line,
+                self._bounds,
+                self._peaks,
+                self._last,
+                self._last_text,
+                self._momentum_line,
+            ],
+        )
         return figure, ax, ax_m
 
     # -- updating ------------------------------------------------------------------------
@@ -449,10 +523,11 @@ class PolicyExplorer:
             self._ax_m.set_title(
                 f"momentum: constant {constant:g} (tick 'cyclical momentum' to cycle it)",
                 fontsize=9,
+                y=1.0,
             )
         else:
             self._momentum_line.set_data(it, momentum)
-            self._ax_m.set_title("momentum, moving against the rate", fontsize=9)
+            self._ax_m.set_title("momentum, moving against the rate", fontsize=9, y=1.0)
         low, high = float(self.base_momentum.value), float(self.max_momentum.value)
         pad = max(0.02, 0.1 * (high - low))
         self._ax_m.set_ylim(min(low, high) - pad, max(low, high) + pad)
@@ -462,22 +537,28 @@ class PolicyExplorer:
         self._last_text.xy = (n - 1, lr[-1])
         self._last_text.set_text(f"lr({n - 1:,}) = {lr[-1]:.6g}")
         self._ax.set_xlim(0, n)
-        self._ax.set_ylim(0, float(lr.max()) * 1.12)
-        self._ax.set_title(title)
-        # Beside the plot, so that it never hides a marker.
-        self._ax.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize=8
-        )
-        key = (
-            title,
-            tuple(h.get_label() for h in handles),
-            self._ax_m.get_title(),
-            self._ax.get_ylim()[1] < 1e-2,
-        )
+        self._ax.set_ylim(0, _nice_top(float(lr.max())))
+        # An explicit y spares matplotlib placing the title around the tick labels on every
+        # full draw (a sixth of it); nothing sits above these axes.
+        self._ax.set_title(title, y=1.0)
+        labels = tuple(h.get_label() for h in handles)
+        if labels != self._legend_labels:
+            # Beside the plot, so that it never hides a marker.
+            self._ax.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1),
+                borderaxespad=0,
+                fontsize=8,
+            )
+            self._legend_labels = labels
+        key = (title, labels, self._ax_m.get_title(), self._ax.get_ylim()[1] < 1e-2)
         if key != self._layout_key:
             self._layout.execute(self.figure)
             self._layout_key = key
-        self.figure.canvas.draw_idle()
+        self._blitter.repaint(
+            (key, self._ax.get_xlim(), self._ax.get_ylim(), self._ax_m.get_ylim())
+        )
 
     def _draw_cyclic(
         self, policy: CyclicPolicy, momentum_policy: Any, lr: np.ndarray, momentum: Any

@@ -240,3 +240,62 @@ def test_the_error_names_the_control_that_was_moved():
     assert explorer.message.value == ""
     explorer.max_lr.value = 0.0005  # now max_lr was moved: the check's own words
     assert "`max_lr` must be &gt;= `base_lr`" in explorer.message.value
+
+
+def pixels(figure) -> np.ndarray:
+    return np.asarray(figure.canvas.get_renderer().buffer_rgba()).copy()
+
+
+def test_a_press_that_keeps_the_axes_repaints_only_the_curves_and_the_same_picture():
+    explorer = PolicyExplorer(iterations=12_000)
+    canvas = explorer.figure.canvas
+    canvas.syncing_data_url = False  # what ipympl sets once a browser shows the canvas
+    full_draws, images = [], []
+    canvas.mpl_connect("draw_event", full_draws.append)
+    canvas.send_binary = images.append
+    explorer.max_lr.value = 0.0061  # the first update with a browser draws everything
+    assert len(full_draws) == 1 and len(images) == 1
+
+    explorer.base_lr.value = 0.002  # same axes: the curves on the kept background
+    explorer.max_lr.value = 0.0062  # the axis' top (0.007) still holds the peak
+    assert len(full_draws) == 1 and len(images) == 3
+    repainted = pixels(explorer.figure)
+    canvas.draw()
+    np.testing.assert_array_equal(repainted, pixels(explorer.figure))
+
+    explorer.max_lr.value = 0.009  # a new axis top, new tick labels: a full draw
+    explorer.iterations.value = 13_000  # a new x axis
+    assert len(full_draws) == 4 and len(images) == 6  # (one was the check's canvas.draw())
+
+
+def test_without_a_browser_the_explorer_only_asks_for_a_draw(explorer):
+    # An image sent before any view exists is lost, and JupyterLab then showed no figure at all.
+    sent = []
+    explorer.figure.canvas.send_binary = sent.append
+    explorer.base_lr.value = 0.002
+    assert sent == []
+
+
+def test_saved_picture_holds_the_curves(explorer):
+    import io
+
+    from PIL import Image
+
+    explorer.figure.canvas.draw()
+    buffer = io.BytesIO()
+    explorer.figure.savefig(buffer, format="png")
+    saved = np.asarray(Image.open(buffer).convert("RGBA"))
+    np.testing.assert_array_equal(saved, pixels(explorer.figure))
+    explorer._line.set_visible(False)  # the check sees the curve: without it the picture differs
+    explorer.figure.canvas.draw()
+    assert (pixels(explorer.figure) != saved).any()
+
+
+@pytest.mark.parametrize(
+    "peak, top", [(0.006, 0.007), (0.0068, 0.008), (0.0098, 0.012), (1.0, 1.2), (3e-5, 3.5e-5)]
+)
+def test_rate_axis_top_is_a_round_number_above_the_peak(peak, top):
+    from clr.widgets import _nice_top
+
+    assert _nice_top(peak) == pytest.approx(top)
+    assert _nice_top(peak) >= 1.04 * peak

@@ -88,12 +88,12 @@ def _round_sig(x: float, digits: int = 4) -> float:
 
 
 def _nice_top(peak: float) -> float:
-    """The rate axis' top: the first of 1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8 (x 10**k) at
+    """The rate axis' top: the first of 1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9 (x 10**k) at
     least 4 % above the peak. A small move of ``max_lr`` keeps the axes, so only the curves
     repaint, and the peak never touches the frame."""
     want = max(peak, 1e-12) * 1.04
     decade = 10.0 ** math.floor(math.log10(want))
-    for level in (1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10):
+    for level in (1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9, 10):
         if level * decade >= want * (1 - 1e-9):
             return level * decade
     return 10 * decade

@@ -292,7 +292,8 @@ def test_saved_picture_holds_the_curves(explorer):
 
 
 @pytest.mark.parametrize(
-    "peak, top", [(0.006, 0.007), (0.0068, 0.008), (0.0098, 0.012), (1.0, 1.2), (3e-5, 3.5e-5)]
+    "peak, top",
+    [(0.006, 0.007), (0.0068, 0.008), (0.008, 0.009), (0.0098, 0.012), (1.0, 1.2), (3e-5, 3.5e-5)],
 )
 def test_rate_axis_top_is_a_round_number_above_the_peak(peak, top):
     from clr.widgets import _nice_top

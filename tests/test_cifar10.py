@@ -381,3 +381,39 @@ def test_seed_table_on_known_curves():
     assert tri2["accuracy_mean"] == pytest.approx(100 * np.mean([0.805, 0.75, 0.83]))
     text = format_seed_table(rows)
     assert "10,000 ± 0 (2/3)" in text and "25,000, 81.4" in text
+
+
+def test_verdict_states_the_difference_and_how_sure_it_is():
+    from clr.cifar10.results import verdict
+
+    def row(policy, finals, iterations, reached=0, to_mean=None, back=None):
+        sd = float(np.std(finals, ddof=1)) if len(finals) > 1 else None
+        return dict(
+            policy=policy,
+            seeds=list(range(len(finals))),
+            iterations=iterations,
+            accuracy_mean=float(np.mean(finals)),
+            accuracy_sd=sd,
+            reached=reached,
+            to_baseline_mean=to_mean,
+            baseline_to_same_mean=back,
+            paper_iterations={"fixed": 70_000, "triangular2": 25_000}.get(policy),
+            paper_accuracy=81.4,
+        )
+
+    fixed = row("fixed", [80.0, 80.2, 79.8], 70_000)
+    close = row("triangular2", [79.9, 80.3, 79.6], 25_000, reached=2, to_mean=24_000, back=60_000)
+    low = row("exp_range", [76.0, 76.2, 76.1], 42_000, back=27_000)
+    single = row("exp", [78.0], 70_000, back=50_000)
+    text = verdict([fixed, close, low, single])
+    assert len(text) == 3
+    # -0.07 points against a standard error of sqrt(0.35**2/3 + 0.2**2/3) = 0.23: a tie
+    assert "-0.1 points, within twice its standard error (0.23)" in text[0]
+    assert "in 2 of 3 seeds, at 24,000 iterations (0.34 of fixed's)" in text[0]
+    assert "the paper: 81.4 % after 25,000" in text[0]
+    assert "at 60,000 iterations: triangular2 needs 0.42x as many" in text[0]
+    assert "-3.9 points, more than twice its standard error" in text[1]
+    assert "never reaches fixed's final accuracy" in text[1] and "1.56x as many" in text[1]
+    assert "(1 seed)" in text[2] and "no spread to judge" in text[2]
+    with pytest.raises(ValueError, match="baseline 'fixed'"):
+        verdict([close])

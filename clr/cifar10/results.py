@@ -7,6 +7,7 @@ and ``POLICY.checkpoint.keras`` beside it.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "format_table",
     "seed_table",
     "format_seed_table",
+    "verdict",
 ]
 
 COLUMNS = ("iteration", "lr", "train_loss", "test_loss", "test_accuracy", "elapsed_s")
@@ -225,3 +227,66 @@ def format_seed_table(rows: list[dict[str, Any]]) -> str:
             f"  {paper:>15s}"
         )
     return "\n".join(lines)
+
+
+def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
+    """The seed table in words, one sentence group per policy, with how sure each is.
+
+    A difference of mean final accuracies is judged against its standard error,
+    sqrt(sd_a**2 / n_a + sd_b**2 / n_b): within twice that, the seeds cannot tell the two
+    apart. With one seed on either side there is no spread to judge by, and it says so."""
+    by_name = {r["policy"]: r for r in rows}
+    if baseline not in by_name:
+        raise ValueError(
+            f"`rows` must include the baseline {baseline!r}. Received: {sorted(by_name)}"
+        )
+    base = by_name[baseline]
+
+    def accuracy(r: dict[str, Any]) -> str:
+        sd = "" if r["accuracy_sd"] is None else f" ± {r['accuracy_sd']:.1f}"
+        seeds = len(r["seeds"])
+        paper = (
+            ""
+            if r["paper_iterations"] is None
+            else f"; the paper: {r['paper_accuracy']:.1f} % after {r['paper_iterations']:,}"
+        )
+        return (
+            f"{r['accuracy_mean']:.1f}{sd} % after {r['iterations']:,} iterations "
+            f"({seeds} seed{'s' if seeds != 1 else ''}{paper})"
+        )
+
+    lines = []
+    for r in rows:
+        if r is base:
+            continue
+        n, n_base = len(r["seeds"]), len(base["seeds"])
+        difference = r["accuracy_mean"] - base["accuracy_mean"]
+        if r["accuracy_sd"] is None or base["accuracy_sd"] is None:
+            sure = "one seed on a side: no spread to judge the difference by"
+        else:
+            se = math.sqrt(r["accuracy_sd"] ** 2 / n + base["accuracy_sd"] ** 2 / n_base)
+            sure = (
+                f"within twice its standard error ({se:.2f}): the seeds cannot tell them apart"
+                if abs(difference) < 2 * se
+                else f"more than twice its standard error ({se:.2f})"
+            )
+        text = (
+            f"{r['policy']}: {accuracy(r)} against {baseline}'s {accuracy(base)}, "
+            f"{difference:+.1f} points, {sure}. "
+        )
+        if r["reached"]:
+            ratio = r["to_baseline_mean"] / base["iterations"]
+            text += (
+                f"It reaches {baseline}'s final accuracy in {r['reached']} of {n} seeds, at "
+                f"{r['to_baseline_mean']:,.0f} iterations ({ratio:.2f} of {baseline}'s)"
+            )
+        else:
+            text += f"It never reaches {baseline}'s final accuracy"
+        if r["baseline_to_same_mean"] is not None:
+            text += (
+                f". {baseline} first reaches that accuracy at {r['baseline_to_same_mean']:,.0f} "
+                f"iterations: {r['policy']} needs "
+                f"{r['iterations'] / r['baseline_to_same_mean']:.2f}x as many"
+            )
+        lines.append(text + ".")
+    return lines

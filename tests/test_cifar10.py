@@ -417,3 +417,19 @@ def test_verdict_states_the_difference_and_how_sure_it_is():
     assert "(1 seed)" in text[2] and "no spread to judge" in text[2]
     with pytest.raises(ValueError, match="baseline 'fixed'"):
         verdict([close])
+
+
+def test_split_complete_tells_finished_runs_from_running_ones():
+    from clr.cifar10.results import split_complete
+
+    def run(last):
+        it = np.linspace(0, last, 11).astype(int)
+        return {"iteration": it, "test_accuracy": np.linspace(0.1, 0.8, it.size)}
+
+    runs = {"fixed": {0: run(70_000), 1: run(12_000)}, "exp": {0: run(48_000)}}
+    complete, running = split_complete(runs)
+    assert {p: sorted(s) for p, s in complete.items()} == {"fixed": [0]}
+    assert running == {"fixed": {1: 12_000}, "exp": {0: 48_000}}
+    # the quick preset's runs are 1/50 as long
+    complete, running = split_complete({"decay": {0: run(500)}}, scale=1 / 50)
+    assert list(complete) == ["decay"] and running == {}

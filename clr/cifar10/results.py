@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .protocol import PAPER_TABLE1, POLICIES, optimizer_folder
+from .protocol import PAPER_TABLE1, POLICIES, optimizer_folder, policy_schedule
 
 __all__ = [
     "COLUMNS",
@@ -27,6 +27,7 @@ __all__ = [
     "iterations_to_reach",
     "comparison_table",
     "format_table",
+    "split_complete",
     "seed_table",
     "format_seed_table",
     "verdict",
@@ -149,6 +150,25 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             f"{_or(r['paper_accuracy'], '.1f', '-'):>10s}"
         )
     return "\n".join(lines)
+
+
+def split_complete(
+    runs: dict[str, dict[int, dict[str, np.ndarray]]], scale: float = 1.0
+) -> tuple[dict[str, dict[int, dict[str, np.ndarray]]], dict[str, dict[int, int]]]:
+    """``load_seeds``' runs split into the complete ones (policy -> seed -> curves; policies
+    with none left out) and, per policy, the last evaluated iteration of each unfinished seed
+    (runs of the protocol scaled by ``scale``)."""
+    complete: dict[str, dict[int, dict[str, np.ndarray]]] = {}
+    running: dict[str, dict[int, int]] = {}
+    for policy_name, by_seed in runs.items():
+        total = policy_schedule(policy_name, scale)[1]
+        for seed, r in by_seed.items():
+            last = int(r["iteration"][-1])
+            if last >= total:
+                complete.setdefault(policy_name, {})[seed] = r
+            else:
+                running.setdefault(policy_name, {})[seed] = last
+    return complete, running
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float | None]:

@@ -151,6 +151,8 @@ class _Blitter:
             # for a full draw when it shows the canvas.
             canvas.draw_idle()
             return
+        # The size in pixels too: a browser with another pixel ratio changes the figure's dpi.
+        axes_key = (axes_key, tuple(self.figure.bbox.bounds))
         if axes_key != self._axes_key or self._background is None:
             self._axes_key = axes_key
             canvas.draw()

@@ -300,3 +300,19 @@ def test_rate_axis_top_is_a_round_number_above_the_peak(peak, top):
 
     assert _nice_top(peak) == pytest.approx(top)
     assert _nice_top(peak) >= 1.04 * peak
+
+
+def test_a_new_pixel_ratio_draws_everything_again():
+    explorer = PolicyExplorer(iterations=12_000)
+    canvas = explorer.figure.canvas
+    canvas.syncing_data_url = False
+    full_draws = []
+    canvas.mpl_connect("draw_event", full_draws.append)
+    canvas.send_binary = lambda data: None
+    explorer.base_lr.value = 0.002
+    explorer.figure.set_dpi(180)  # what ipympl does for a browser with device pixel ratio 2
+    explorer.base_lr.value = 0.003
+    assert len(full_draws) == 2
+    repainted = pixels(explorer.figure)
+    canvas.draw()
+    np.testing.assert_array_equal(repainted, pixels(explorer.figure))

@@ -433,3 +433,31 @@ def test_split_complete_tells_finished_runs_from_running_ones():
     # the quick preset's runs are 1/50 as long
     complete, running = split_complete({"decay": {0: run(500)}}, scale=1 / 50)
     assert list(complete) == ["decay"] and running == {}
+
+
+def test_seed_comparison_figure_shows_mean_band_and_rate():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from clr.cifar10.plots import plot_seed_comparison
+
+    it = np.arange(0, 25_001, 1000)
+    final = {0: 0.78, 1: 0.79, 2: 0.80}
+    seeds = {
+        s: {"iteration": it, "test_accuracy": np.linspace(0.5, a, it.size)}
+        for s, a in final.items()
+    }
+    fig = plot_seed_comparison({"triangular2": seeds}, accuracy_range=(60, 85))
+    ax_acc, ax_lr = fig.axes[:2]
+    mean = ax_acc.get_lines()[0]
+    assert mean.get_ydata()[-1] == pytest.approx(79.0)  # 78, 79, 80 % at the end
+    (band,) = ax_acc.collections
+    ys = band.get_paths()[0].vertices[:, 1]
+    # the band runs from the lowest seed to the highest
+    assert ys.min() == pytest.approx(50.0) and ys.max() == pytest.approx(80.0)
+    assert ax_acc.get_ylim() == (60, 85) and ax_lr.get_yscale() == "log"
+    rate = ax_lr.get_lines()[0].get_ydata()
+    # Table 2's phases: 0.005 at the top of the first, ending near 1e-5
+    assert rate.max() == pytest.approx(0.005, rel=1e-3) and rate[-1] == pytest.approx(
+        1e-5, rel=0.05
+    )

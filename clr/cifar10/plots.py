@@ -9,7 +9,7 @@ import numpy as np
 
 from .protocol import PAPER_TABLE1, policy_schedule
 
-__all__ = ["plot_accuracy", "plot_lr", "plot_seed_bands", "COLOURS"]
+__all__ = ["plot_accuracy", "plot_lr", "plot_seed_bands", "plot_seed_comparison", "COLOURS"]
 
 COLOURS = {
     "fixed": "black",
@@ -108,3 +108,23 @@ def plot_seed_bands(
         title_fontsize=8,
     )
     return ax
+
+
+def plot_seed_comparison(
+    runs: dict[str, dict[int, dict[str, np.ndarray]]],
+    scale: float = 1.0,
+    accuracy_range: tuple[float, float] = (70.0, 83.0),
+    title: str = "Test accuracy over seeds",
+) -> Any:
+    """The comparison's figure: accuracy bands over seeds (``plot_seed_bands``) on an axis
+    that shows where the policies part (``accuracy_range``, in %), each policy's rate under it
+    on the same iteration axis. Returns the figure."""
+    fig, (ax_acc, ax_lr) = plt.subplots(
+        2, 1, figsize=(10, 7), sharex=True, height_ratios=[2, 1], layout="constrained"
+    )
+    plot_seed_bands(runs, scale=scale, ax=ax_acc)
+    ax_acc.set_ylim(*accuracy_range)
+    ax_acc.set(title=title, xlabel="")  # the shared axis is labelled once, under the rate
+    plot_lr(list(runs), scale=scale, ax=ax_lr)
+    ax_lr.set_title("learning rate (log scale: the triangles' straight sides curve)", fontsize=9)
+    return fig

@@ -379,6 +379,8 @@ def test_seed_table_on_known_curves():
     # seed 1 never
     assert (tri2["reached"], tri2["to_baseline_mean"], tri2["to_baseline_sd"]) == (2, 10_000, 0.0)
     assert tri2["accuracy_mean"] == pytest.approx(100 * np.mean([0.805, 0.75, 0.83]))
+    # read the other way: both fixed seeds pass triangular2's mean 0.795 only at their last point
+    assert (tri2["baseline_reached"], tri2["baseline_to_same_range"]) == (2, (70_000, 70_000))
     text = format_seed_table(rows)
     assert "10,000 ± 0 (2/3)" in text and "25,000, 81.4" in text
 
@@ -403,7 +405,9 @@ def test_verdict_states_the_difference_and_how_sure_it_is():
 
     fixed = row("fixed", [80.0, 80.2, 79.8], 70_000)
     close = row("triangular2", [79.9, 80.3, 79.6], 25_000, reached=2, to_mean=24_000, back=60_000)
-    low = row("exp_range", [76.0, 76.2, 76.1], 42_000, back=27_000)
+    low = row("exp_range", [76.0, 76.2, 76.1], 42_000, back=44_000)
+    # the baseline's seeds cross this policy's accuracy on a plateau, far apart: say so
+    low.update(baseline_reached=2, baseline_to_same_range=(27_000, 61_000))
     single = row("exp", [78.0], 70_000, back=50_000)
     text = verdict([fixed, close, low, single])
     assert len(text) == 3
@@ -413,7 +417,10 @@ def test_verdict_states_the_difference_and_how_sure_it_is():
     assert "the paper: 81.4 % after 25,000" in text[0]
     assert "at 60,000 iterations: triangular2 needs 0.42x as many" in text[0]
     assert "-3.9 points, more than twice its standard error" in text[1]
-    assert "never reaches fixed's final accuracy" in text[1] and "1.56x as many" in text[1]
+    assert "never reaches fixed's final accuracy" in text[1] and "0.95x as many" in text[1]
+    assert (
+        "at 44,000 iterations (the mean of its seeds that do, 2 of 3: 27,000 to 61,000)" in text[1]
+    )
     assert "(1 seed)" in text[2] and "no spread to judge" in text[2]
     with pytest.raises(ValueError, match="baseline 'fixed'"):
         verdict([close])

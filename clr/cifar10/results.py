@@ -210,6 +210,7 @@ def seed_table(
                 "to_baseline_sd": _mean_sd(hits)[1] if hits else None,
                 "baseline_reached": len(back_hits),
                 "baseline_to_same_mean": _mean_sd(back_hits)[0] if back_hits else None,
+                "baseline_to_same_range": (min(back_hits), max(back_hits)) if back_hits else None,
                 "paper_iterations": paper[0] if paper else None,
                 "paper_accuracy": paper[1] if paper else None,
             }
@@ -303,9 +304,16 @@ def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
         else:
             text += f"It never reaches {baseline}'s final accuracy"
         if r["baseline_to_same_mean"] is not None:
+            low, high = r.get("baseline_to_same_range") or (None, None)
+            spread = (
+                f" (the mean of its seeds that do, {r['baseline_reached']} of {n_base}: "
+                f"{low:,.0f} to {high:,.0f})"
+                if low is not None and high > low
+                else ""
+            )
             text += (
                 f". {baseline} first reaches that accuracy at {r['baseline_to_same_mean']:,.0f} "
-                f"iterations: {r['policy']} needs "
+                f"iterations{spread}: {r['policy']} needs "
                 f"{r['iterations'] / r['baseline_to_same_mean']:.2f}x as many"
             )
         lines.append(text + ".")

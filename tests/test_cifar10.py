@@ -383,6 +383,12 @@ def test_seed_table_on_known_curves():
     assert (tri2["baseline_reached"], tri2["baseline_to_same_range"]) == (2, (70_000, 70_000))
     text = format_seed_table(rows)
     assert "10,000 ± 0 (2/3)" in text and "25,000, 81.4" in text
+    markdown = format_seed_table(rows, markdown=True).splitlines()
+    assert markdown[1] == "| --- | --- | --- | --- | --- | --- | --- |"
+    assert (
+        markdown[3].startswith("| triangular2 | 3 | 20,000 | 79.5 ± 4.1 |")
+        and "| 10,000 ± 0 (2/3) |" in markdown[3]
+    )
 
 
 def test_verdict_states_the_difference_and_how_sure_it_is():

@@ -218,13 +218,19 @@ def seed_table(
     return rows
 
 
-def format_seed_table(rows: list[dict[str, Any]]) -> str:
-    """The seed table as aligned text: mean ± sd over seeds beside the paper's numbers."""
+def format_seed_table(rows: list[dict[str, Any]], markdown: bool = False) -> str:
+    """The seed table as aligned text (or a markdown table): mean ± sd over seeds beside the
+    paper's numbers."""
     head = (
-        f"{'policy':12s} {'seeds':>6s} {'iterations':>10s} {'accuracy % (mean ± sd)':>23s}"
-        f" {'to reach fixed (seeds)':>25s} {'fixed reaches it at':>20s}   {'paper':>15s}"
+        "policy",
+        "seeds",
+        "iterations",
+        "accuracy % (mean ± sd)",
+        "to reach fixed (seeds)",
+        "fixed reaches it at",
+        "paper",
     )
-    lines = [head, "-" * len(head)]
+    cells = []
     for r in rows:
         acc = f"{r['accuracy_mean']:.1f}" + (
             "" if r["accuracy_sd"] is None else f" ± {r['accuracy_sd']:.1f}"
@@ -243,11 +249,19 @@ def format_seed_table(rows: list[dict[str, Any]]) -> str:
             if r["paper_iterations"] is None
             else f"{r['paper_iterations']:,}, {r['paper_accuracy']:.1f}"
         )
-        lines.append(
-            f"{r['policy']:12s} {n:>6d} {r['iterations']:>10,} {acc:>23s} {reach:>25s} {back:>20s} "
-            f"  {paper:>15s}"
+        cells.append((r["policy"], str(n), f"{r['iterations']:,}", acc, reach, back, paper))
+    if markdown:
+        lines = ["| " + " | ".join(row) + " |" for row in (head, ("---",) * len(head), *cells)]
+        return "\n".join(lines)
+    widths = (12, 6, 10, 23, 25, 20, 17)
+
+    def line(row: tuple[str, ...]) -> str:
+        return f"{row[0]:{widths[0]}s}" + "".join(
+            f" {c:>{w}s}" for c, w in zip(row[1:], widths[1:])
         )
-    return "\n".join(lines)
+
+    text = line(head)
+    return "\n".join([text, "-" * len(text), *map(line, cells)])
 
 
 def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:

@@ -379,6 +379,9 @@ def test_seed_table_on_known_curves():
     # seed 1 never
     assert (tri2["reached"], tri2["to_baseline_mean"], tri2["to_baseline_sd"]) == (2, 10_000, 0.0)
     assert tri2["accuracy_mean"] == pytest.approx(100 * np.mean([0.805, 0.75, 0.83]))
+    # the equal budget: fixed's seeds after 20 (x1000) iterations, where triangular2 stops
+    assert tri2["baseline_same_budget_mean"] == pytest.approx(100 * (0.3 + 0.1 + 2 * 0.72 / 7) / 2)
+    assert fixed["baseline_same_budget_mean"] == pytest.approx(81.0)  # its own final accuracy
     # read the other way: both fixed seeds pass triangular2's mean 0.795 only at their last point
     assert (tri2["baseline_reached"], tri2["baseline_to_same_range"]) == (2, (70_000, 70_000))
     text = format_seed_table(rows)
@@ -414,6 +417,7 @@ def test_verdict_states_the_difference_and_how_sure_it_is():
     low = row("exp_range", [76.0, 76.2, 76.1], 42_000, back=44_000)
     # the baseline's seeds cross this policy's accuracy on a plateau, far apart: say so
     low.update(baseline_reached=2, baseline_to_same_range=(27_000, 61_000))
+    close.update(baseline_same_budget_mean=75.43, baseline_same_budget_sd=0.9)
     single = row("exp", [78.0], 70_000, back=50_000)
     text = verdict([fixed, close, low, single])
     assert len(text) == 3
@@ -422,6 +426,11 @@ def test_verdict_states_the_difference_and_how_sure_it_is():
     assert "in 2 of 3 seeds, at 24,000 iterations (0.34 of fixed's)" in text[0]
     assert "the paper: 81.4 % after 25,000" in text[0]
     assert "at 60,000 iterations: triangular2 needs 0.42x as many" in text[0]
+    assert (
+        "On the same budget of 25,000 iterations fixed had 75.4 ± 0.9 %: "
+        "triangular2 is 4.5 points ahead." in text[0]
+    )
+    assert "same budget" not in text[2]  # exp runs as long as fixed
     assert "-3.9 points, more than twice its standard error" in text[1]
     assert "never reaches fixed's final accuracy" in text[1] and "0.95x as many" in text[1]
     assert (

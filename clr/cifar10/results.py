@@ -25,6 +25,7 @@ __all__ = [
     "load_comparison",
     "load_seeds",
     "iterations_to_reach",
+    "accuracy_at",
     "comparison_table",
     "format_table",
     "split_complete",
@@ -93,6 +94,14 @@ def iterations_to_reach(results: dict[str, np.ndarray], accuracy: float) -> int 
     """The first evaluated iteration whose test accuracy is >= ``accuracy`` (None if never)."""
     hits = np.flatnonzero(results["test_accuracy"] >= accuracy)
     return int(results["iteration"][hits[0]]) if hits.size else None
+
+
+def accuracy_at(results: dict[str, np.ndarray], iteration: float) -> float:
+    """The test accuracy of the last evaluation at or before ``iteration``."""
+    index = np.searchsorted(results["iteration"], iteration, side="right") - 1
+    if index < 0:
+        raise ValueError(f"No evaluation at or before iteration {iteration}.")
+    return float(results["test_accuracy"][index])
 
 
 def comparison_table(
@@ -183,7 +192,8 @@ def seed_table(
     """Table 1 over seeds: per policy, its complete runs' final accuracy (mean and standard
     deviation), the iterations each seed needs to reach the baseline's *mean* final accuracy
     (mean and sd over the seeds that get there, and how many do), and the iterations the
-    baseline's seeds need to reach this policy's mean final accuracy, read the other way."""
+    baseline's seeds need to reach this policy's mean final accuracy, read the other way, and
+    the baseline's accuracy after as many iterations as this policy ran (the equal budget)."""
     if baseline not in runs:
         raise ValueError(f"`runs` must include the baseline {baseline!r}. Received: {sorted(runs)}")
     target, _ = _mean_sd([float(r["test_accuracy"][-1]) for r in runs[baseline].values()])
@@ -195,14 +205,14 @@ def seed_table(
         hits = [x / scale for x in reach if x is not None]
         back = [iterations_to_reach(r, mean) for r in runs[baseline].values()]
         back_hits = [x / scale for x in back if x is not None]
+        last = max(float(r["iteration"][-1]) for r in by_seed.values())
+        same_budget = _mean_sd([accuracy_at(r, last) for r in runs[baseline].values()])
         paper = PAPER_TABLE1.get(policy_name)
         rows.append(
             {
                 "policy": policy_name,
                 "seeds": sorted(by_seed),
-                "iterations": round(
-                    max(float(r["iteration"][-1]) for r in by_seed.values()) / scale
-                ),
+                "iterations": round(last / scale),
                 "accuracy_mean": 100 * mean,
                 "accuracy_sd": None if sd is None else 100 * sd,
                 "reached": len(hits),
@@ -211,6 +221,8 @@ def seed_table(
                 "baseline_reached": len(back_hits),
                 "baseline_to_same_mean": _mean_sd(back_hits)[0] if back_hits else None,
                 "baseline_to_same_range": (min(back_hits), max(back_hits)) if back_hits else None,
+                "baseline_same_budget_mean": 100 * same_budget[0],
+                "baseline_same_budget_sd": None if same_budget[1] is None else 100 * same_budget[1],
                 "paper_iterations": paper[0] if paper else None,
                 "paper_accuracy": paper[1] if paper else None,
             }
@@ -329,6 +341,15 @@ def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
                 f". {baseline} first reaches that accuracy at {r['baseline_to_same_mean']:,.0f} "
                 f"iterations{spread}: {r['policy']} needs "
                 f"{r['iterations'] / r['baseline_to_same_mean']:.2f}x as many"
+            )
+        if r.get("baseline_same_budget_mean") is not None and r["iterations"] < base["iterations"]:
+            at = r["baseline_same_budget_mean"]
+            sd = r["baseline_same_budget_sd"]
+            gap = r["accuracy_mean"] - at
+            text += (
+                f". On the same budget of {r['iterations']:,} iterations {baseline} had "
+                f"{at:.1f}{'' if sd is None else f' ± {sd:.1f}'} %: {r['policy']} is "
+                f"{abs(gap):.1f} points {'ahead' if gap >= 0 else 'behind'}"
             )
         lines.append(text + ".")
     return lines

@@ -397,7 +397,8 @@ def test_seed_table_on_known_curves():
 def test_verdict_states_the_difference_and_how_sure_it_is():
     from clr.cifar10.results import verdict
 
-    def row(policy, finals, iterations, reached=0, to_mean=None, back=None):
+    def row(policy, finals, iterations, reached=0, to_mean=None, back=None, budget=(75.0, 1.0)):
+        # the shape of a seed_table row; fixed's 3 seeds reach `back` together unless updated
         sd = float(np.std(finals, ddof=1)) if len(finals) > 1 else None
         return dict(
             policy=policy,
@@ -407,7 +408,11 @@ def test_verdict_states_the_difference_and_how_sure_it_is():
             accuracy_sd=sd,
             reached=reached,
             to_baseline_mean=to_mean,
+            baseline_reached=0 if back is None else 3,
             baseline_to_same_mean=back,
+            baseline_to_same_range=None if back is None else (back, back),
+            baseline_same_budget_mean=budget[0],
+            baseline_same_budget_sd=budget[1],
             paper_iterations={"fixed": 70_000, "triangular2": 25_000}.get(policy),
             paper_accuracy=81.4,
         )

@@ -205,6 +205,7 @@ def seed_table(
         hits = [x / scale for x in reach if x is not None]
         back = [iterations_to_reach(r, mean) for r in runs[baseline].values()]
         back_hits = [x / scale for x in back if x is not None]
+        to_mean, to_sd = _mean_sd(hits) if hits else (None, None)
         last = max(float(r["iteration"][-1]) for r in by_seed.values())
         same_budget = _mean_sd([accuracy_at(r, last) for r in runs[baseline].values()])
         paper = PAPER_TABLE1.get(policy_name)
@@ -216,8 +217,8 @@ def seed_table(
                 "accuracy_mean": 100 * mean,
                 "accuracy_sd": None if sd is None else 100 * sd,
                 "reached": len(hits),
-                "to_baseline_mean": _mean_sd(hits)[0] if hits else None,
-                "to_baseline_sd": _mean_sd(hits)[1] if hits else None,
+                "to_baseline_mean": to_mean,
+                "to_baseline_sd": to_sd,
                 "baseline_reached": len(back_hits),
                 "baseline_to_same_mean": _mean_sd(back_hits)[0] if back_hits else None,
                 "baseline_to_same_range": (min(back_hits), max(back_hits)) if back_hits else None,
@@ -330,11 +331,11 @@ def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
         else:
             text += f"It never reaches {baseline}'s final accuracy"
         if r["baseline_to_same_mean"] is not None:
-            low, high = r.get("baseline_to_same_range") or (None, None)
+            low, high = r["baseline_to_same_range"]
             spread = (
                 f" (the mean of its seeds that do, {r['baseline_reached']} of {n_base}: "
                 f"{low:,.0f} to {high:,.0f})"
-                if low is not None and high > low
+                if high > low
                 else ""
             )
             text += (
@@ -342,7 +343,7 @@ def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
                 f"iterations{spread}: {r['policy']} needs "
                 f"{r['iterations'] / r['baseline_to_same_mean']:.2f}x as many"
             )
-        if r.get("baseline_same_budget_mean") is not None and r["iterations"] < base["iterations"]:
+        if r["iterations"] < base["iterations"]:
             at = r["baseline_same_budget_mean"]
             sd = r["baseline_same_budget_sd"]
             gap = r["accuracy_mean"] - at

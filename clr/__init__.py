@@ -13,9 +13,17 @@ from ._one_cycle import (
     one_cycle,
     one_cycle_momentum,
 )
-from ._policies import MODES, SCALE_MODES, CyclicPolicy, StepSizeRange, cyclic_lr, step_size_range
+from ._policies import (
+    EXP_MODES,
+    MODES,
+    SCALE_MODES,
+    CyclicPolicy,
+    StepSizeRange,
+    cyclic_lr,
+    step_size_range,
+)
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
-from ._schedules import Constant, Exponential, Join, Linear, Schedule
+from ._schedules import Constant, Exponential, Join, Linear, Offset, Schedule
 from .range_test import RangeTestResult, Suggestion, Suggestions, lr_range_test
 
 __version__ = "0.1.0"
@@ -23,6 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "MODES",
+    "EXP_MODES",
     "SCALE_MODES",
     "CyclicPolicy",
     "cyclic_lr",
@@ -38,6 +47,7 @@ __all__ = [
     "Exponential",
     "Linear",
     "Join",
+    "Offset",
     "OneCyclePolicy",
     "OneCycleMomentumPolicy",
     "CyclicMomentumPolicy",

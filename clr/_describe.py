@@ -11,7 +11,7 @@ import dataclasses
 from typing import Any
 
 from ._one_cycle import OneCyclePolicy, phase_ends
-from ._policies import CyclicPolicy
+from ._policies import EXP_MODES, CyclicPolicy
 
 __all__ = ["fmt", "policy_code", "policy_formula", "call_code", "one_cycle_formula"]
 
@@ -35,7 +35,7 @@ def policy_code(policy: CyclicPolicy, api: str = "CyclicLR") -> str:
             args.append(f"scale_mode={policy.resolved_scale_mode!r}")
     elif policy.mode != "triangular":
         args.append(f"mode={policy.mode!r}")
-    if policy.mode == "exp_range":
+    if policy.mode in EXP_MODES:
         args.append(f"gamma={fmt(policy.gamma)}")
     if policy.step_size_down is not None:
         args.append(f"step_size_down={fmt(policy.step_size_down)}")
@@ -60,6 +60,9 @@ def policy_formula(policy: CyclicPolicy) -> str:
         describe(on) if callable(describe) else f"{getattr(scale_fn, '__name__', 'scale_fn')}({on})"
     )
     amplitude = f"({fmt(policy.max_lr)} - {fmt(policy.base_lr)})"
+    if policy.scale_bounds:  # the paper's exp_range: the whole band decays
+        band = f"({fmt(policy.base_lr)} + {amplitude} * triangle)"
+        return f"{cycle}\n{triangle}\nlr(i) = {band} * {scale}"
     return f"{cycle}\n{triangle}\nlr(i) = {fmt(policy.base_lr)} + {amplitude} * triangle * {scale}"
 
 

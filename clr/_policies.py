@@ -20,6 +20,7 @@ from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction
 
 __all__ = [
     "MODES",
+    "EXP_MODES",
     "SCALE_MODES",
     "CyclicPolicy",
     "cyclic_lr",
@@ -29,15 +30,24 @@ __all__ = [
     "step_size_range",
 ]
 
-Mode = Literal["triangular", "triangular2", "exp_range"]
+Mode = Literal["triangular", "triangular2", "exp_range", "exp_range_bounds"]
 ScaleMode = Literal["cycle", "iterations"]
 ScaleFn = Callable[[Any], Any]
 ArrayLike = Union[int, float, np.ndarray, "list[float]"]
 
-MODES: tuple[str, ...] = ("triangular", "triangular2", "exp_range")
+MODES: tuple[str, ...] = ("triangular", "triangular2", "exp_range", "exp_range_bounds")
 SCALE_MODES: tuple[str, ...] = ("cycle", "iterations")
 # Each built-in mode has its own scale_mode (bckenstler, PyTorch and TF-Addons agree).
-_MODE_SCALE_MODE = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
+_MODE_SCALE_MODE = {
+    "triangular": "cycle",
+    "triangular2": "cycle",
+    "exp_range": "iterations",
+    "exp_range_bounds": "iterations",
+}
+# The modes that take `gamma`: the callback's exp_range decays the amplitude only (the lower
+# bound stays), the paper's (Section 3.1, "each boundary value declines by an exponential
+# factor of gamma^iteration") decays the whole band.
+EXP_MODES: tuple[str, ...] = ("exp_range", "exp_range_bounds")
 
 
 def cyclic_formula(
@@ -49,6 +59,7 @@ def cyclic_formula(
     step_size_down: float,
     scale_fn: ScaleFn,
     scale_mode: str,
+    scale_bounds: bool = False,
     xp: Any = np,
 ) -> Any:
     """The CLR formula on validated arguments, for any array namespace ``xp``.
@@ -60,6 +71,10 @@ def cyclic_formula(
         triangle = position / step_size               if position <= step_size
                    (P - position) / step_size_down    otherwise
         lr = base_lr + (max_lr - base_lr) * triangle * scale_fn(cycle or iterations)
+        lr = (base_lr + (max_lr - base_lr) * triangle) * scale_fn(...)   # scale_bounds=True
+
+    ``scale_bounds`` scales the whole band (the paper's exp_range) instead of the amplitude
+    above ``base_lr`` (the original callback's).
 
     For ``step_size_down == step_size`` this is the original callback's
     ``1 - |iterations / step_size - 2 * cycle + 1|``, written through the position inside
@@ -77,6 +92,8 @@ def cyclic_formula(
         scale = scale_fn(x, xp)
     else:
         scale = scale_fn(x)
+    if scale_bounds:
+        return (base_lr + (max_lr - base_lr) * triangle) * scale
     return base_lr + (max_lr - base_lr) * triangle * scale
 
 
@@ -93,8 +110,11 @@ class CyclicPolicy:
             scaled, so ``max_lr`` is reached only where the scale is 1.
         step_size: iterations from ``base_lr`` up to ``max_lr`` (half a cycle). Finite, > 0.
         mode: ``"triangular"`` (scale 1), ``"triangular2"`` (amplitude halves every cycle),
-            ``"exp_range"`` (amplitude times ``gamma**iterations``).
-        gamma: the ``exp_range`` decay, in (0, 1]; must stay 1 for other modes.
+            ``"exp_range"`` (amplitude times ``gamma**iterations``: the original callback's,
+            PyTorch's and TF-Addons' exp_range; the rate never falls below ``base_lr``) or
+            ``"exp_range_bounds"`` (both bounds times ``gamma**iterations``: the paper's
+            exp_range, Section 3.1, a band that decays towards 0 like the ``exp`` policy).
+        gamma: the decay of the two exp modes, in (0, 1]; must stay 1 for other modes.
         scale_fn: custom amplitude scale, a callable taking a numpy array and returning
             values in [0, 1]; replaces ``mode``. The built-ins in ``clr`` (``SineScale``,
             ``ExpScale``, ...) pickle and serialize; a lambda works but does not.
@@ -153,9 +173,10 @@ class CyclicPolicy:
                     "pass a `scale_fn` to scale on something else). Received: "
                     f"scale_mode={self.scale_mode!r}"
                 )
-            if self.gamma != 1.0 and self.mode != "exp_range":
+            if self.gamma != 1.0 and self.mode not in EXP_MODES:
                 raise ValueError(
-                    "`gamma` only applies to mode='exp_range' and must stay 1.0 for "
+                    f"`gamma` only applies to mode {' or '.join(map(repr, EXP_MODES))} and must "
+                    "stay 1.0 for "
                     f"mode={self.mode!r}. "
                     f"Received: gamma={self.gamma!r}"
                 )
@@ -171,9 +192,8 @@ class CyclicPolicy:
                 )
             if self.gamma != 1.0:
                 raise ValueError(
-                    "`gamma` only applies to mode='exp_range'; a custom `scale_fn` carries its "
-                    "own "
-                    f"parameters. Received: gamma={self.gamma!r}"
+                    "`gamma` only applies to the exp_range modes; a custom `scale_fn` carries its "
+                    f"own parameters. Received: gamma={self.gamma!r}"
                 )
             self._probe_scale_fn()
 
@@ -188,6 +208,12 @@ class CyclicPolicy:
         if self.mode == "triangular2":
             return HalvingScale()
         return ExpScale(self.gamma)
+
+    @property
+    def scale_bounds(self) -> bool:
+        """Whether the scale multiplies the whole band (``exp_range_bounds``) rather than the
+        amplitude above ``base_lr``."""
+        return self.scale_fn is None and self.mode == "exp_range_bounds"
 
     @property
     def resolved_scale_mode(self) -> str:
@@ -229,6 +255,7 @@ class CyclicPolicy:
             step_size_down=self.resolved_step_size_down,
             scale_fn=scale_fn,
             scale_mode=self.resolved_scale_mode,
+            scale_bounds=self.scale_bounds,
             xp=xp,
         )
 
@@ -307,6 +334,9 @@ def cyclic_lr(iterations: ArrayLike, *arguments: Any, **keywords: Any) -> Any:
         triangular:  scale = 1                        (on cycle)
         triangular2: scale = 1 / 2**(cycle - 1)       (on cycle)
         exp_range:   scale = gamma**iterations        (on iterations)
+
+        exp_range_bounds (the paper's exp_range: both bounds decay):
+                     lr = (base_lr + (max_lr - base_lr) * max(0, 1 - x)) * gamma**iterations
 
     See :class:`CyclicPolicy` for every argument and its allowed values.
 

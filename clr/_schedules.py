@@ -5,7 +5,8 @@ an array namespace ``xp`` (``formula(iterations, xp)``: numpy for plots and tabl
 ``keras.ops`` inside a compiled training step, see :class:`clr.keras.PolicySchedule`), and
 ``schedule(iterations) -> lr`` vectorised like :func:`clr.cyclic_lr`. :class:`Join` chains
 schedules at boundaries and restarts each one's iteration count, which is exactly what
-``CyclicLR.reset`` does during training.
+``CyclicLR.reset`` does during training; :class:`Offset` makes a phase continue the count
+instead, as a Caffe solver resumed with new settings does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from ._checks import as_iterations, check_number
 
-__all__ = ["Schedule", "Constant", "Exponential", "Linear", "Join"]
+__all__ = ["Schedule", "Constant", "Exponential", "Linear", "Join", "Offset"]
 
 
 class Schedule:
@@ -133,3 +134,40 @@ class Join(Schedule):
             later = schedule.formula(xp.maximum(iterations - float(start), 0.0), xp)
             out = xp.where(iterations >= float(start), later, out)
         return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Offset(Schedule):
+    """``schedule`` evaluated ``iterations`` later: ``Offset(s, k)(i) == s(i + k)``.
+
+    Inside a :class:`Join`, which restarts each phase's count at its boundary, a phase wrapped
+    in ``Offset(phase, boundary)`` sees the global iteration instead: that is a Caffe solver
+    resumed from a snapshot with new ``base_lr``/``max_lr``/``stepsize``, whose ``iter_`` (and so
+    triangular2's halving) goes on from where it was.
+
+    Examples:
+        >>> from clr import CyclicPolicy
+        >>> second = CyclicPolicy(0.0001, 0.0005, 1000, mode="triangular2")
+        >>> round(Join((Constant(0.001), second), (16_000,))(16_500), 8)  # restarted: cycle 1
+        0.0003
+        >>> round(Join((Constant(0.001), Offset(second, 16_000)), (16_000,))(16_500), 8)  # cycle 9
+        0.00010078
+    """
+
+    schedule: Any
+    iterations: float
+
+    def __post_init__(self) -> None:
+        if not callable(getattr(self.schedule, "formula", None)):
+            raise TypeError(
+                "`schedule` must be a clr schedule or policy (an object with a "
+                f"`formula(iterations, xp)` method). Received: schedule={self.schedule!r}"
+            )
+        object.__setattr__(
+            self,
+            "iterations",
+            check_number("iterations", self.iterations, low=0.0, low_inclusive=True),
+        )
+
+    def formula(self, iterations: Any, xp: Any = np) -> Any:
+        return self.schedule.formula(iterations + self.iterations, xp)

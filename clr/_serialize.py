@@ -20,7 +20,7 @@ def _registry() -> dict[str, type]:
     from ._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCyclePolicy
     from ._policies import CyclicPolicy
     from ._scales import ConstantScale, ExpScale, HalvingScale, SineScale
-    from ._schedules import Constant, Exponential, Join, Linear
+    from ._schedules import Constant, Exponential, Join, Linear, Offset
 
     classes = (
         CyclicPolicy,
@@ -35,6 +35,7 @@ def _registry() -> dict[str, type]:
         Exponential,
         Linear,
         Join,
+        Offset,
     )
     return {cls.__name__: cls for cls in classes}
 

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from ._describe import call_code, one_cycle_formula, policy_code, policy_formula
 from ._describe import fmt as _fmt
 from ._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCyclePolicy, phase_ends
-from ._policies import MODES, CyclicPolicy
+from ._policies import EXP_MODES, MODES, CyclicPolicy
 from ._scales import ExpScale, SineScale
 
 
@@ -52,12 +52,21 @@ CUSTOM_MODES = {
     "custom: sine on cycle (seed)": "sine_cycle",
     "custom: gamma**x on iterations (seed: 1/5**(x*1e-4))": "exp_iterations",
 }
-_GAMMA_MODES = {"exp_range": 0.99994, "exp_iterations": round(README_ITERATION_GAMMA, 6)}
+_GAMMA_MODES = {
+    "exp_range": 0.99994,
+    "exp_range_bounds": 0.99994,
+    "exp_iterations": round(README_ITERATION_GAMMA, 6),
+}
 # Voila's page styles <pre> as prose: say what a code block needs.
 _PRE = (
     "white-space:pre; font-family:monospace; overflow-x:auto; line-height:1.35; margin:2px 0 8px;"
 )
-_COLOURS = {"triangular": "tab:blue", "triangular2": "tab:orange", "exp_range": "tab:green"}
+_COLOURS = {
+    "triangular": "tab:blue",
+    "triangular2": "tab:orange",
+    "exp_range": "tab:green",
+    "exp_range_bounds": "tab:olive",
+}
 ONE_CYCLE = "one_cycle (1cycle, Smith's later policy)"
 _MOMENTA = {"cyclic": (0.8, 0.9), "one_cycle": (0.85, 0.95)}  # (base, max), PyTorch's defaults
 # Every control that redraws, in the order they are built.
@@ -450,7 +459,7 @@ class PolicyExplorer:
         elif mode == "exp_iterations":
             kwargs.update(scale_fn=ExpScale(gamma), scale_mode="iterations")
         else:
-            kwargs.update(mode=mode, gamma=gamma if mode == "exp_range" else 1.0)
+            kwargs.update(mode=mode, gamma=gamma if mode in EXP_MODES else 1.0)
         return kwargs
 
     def _momenta(self) -> dict[str, float]:
@@ -570,7 +579,7 @@ class PolicyExplorer:
         self._line.set_data(it, lr)
         for mode, line in self._compare_lines.items():
             if self.compare.value:
-                gamma = policy.gamma if policy.mode == "exp_range" else _GAMMA_MODES["exp_range"]
+                gamma = policy.gamma if policy.mode in EXP_MODES else _GAMMA_MODES["exp_range"]
                 line.set_data(
                     it,
                     CyclicPolicy(
@@ -578,7 +587,7 @@ class PolicyExplorer:
                         policy.max_lr,
                         policy.step_size,
                         mode,
-                        gamma if mode == "exp_range" else 1.0,
+                        gamma if mode in EXP_MODES else 1.0,
                         step_size_down=policy.step_size_down,
                     )(it),
                 )

@@ -84,13 +84,20 @@ def test_grid_arguments_are_checked_before_ray_starts():
     with pytest.raises(ValueError, match=r"`policies` must be one of"):
         grid.grid_trials(["fixd"], [0], ["sgd"])
     with pytest.raises(
-        ValueError, match=r"optimizers other than sgd run only \('fixed', 'triangular'\)"
+        ValueError,
+        match=r"optimizers other than sgd run only \('fixed', 'triangular', 'triangular_70k'\)",
     ):
         grid.grid_trials(["triangular2"], [0], ["adam"])
     trials = grid.grid_trials(["fixed", "triangular2"], [0, 1], ["sgd", "adam"])
     assert len(trials) == 6 and {
         t["optimizer_name"] for t in trials if t["policy_name"] == "triangular2"
     } == {"sgd"}
+    # Table 3's 70k row runs with Adam only; the ablations with SGD only.
+    trials = grid.grid_trials(["triangular_70k", "fixed_25k"], [0], ["sgd", "adam"])
+    assert [(t["policy_name"], t["optimizer_name"]) for t in trials] == [
+        ("fixed_25k", "sgd"),
+        ("triangular_70k", "adam"),
+    ]
 
 
 @pytest.mark.parametrize("optimizer_name", ["nesterov", "adam", "rmsprop", "adagrad", "adadelta"])

@@ -47,7 +47,7 @@ def random_policies(n, seed=1):
             max_lr=base_lr * float(rng.uniform(1, 20)),
             step_size=float(rng.choice([1, 7, 2000, rng.uniform(1, 5000)])),
         )
-        kind = rng.integers(0, 6)
+        kind = rng.integers(0, 7)
         if kind == 1:
             kw["mode"] = "triangular2"
         elif kind == 2:
@@ -60,12 +60,14 @@ def random_policies(n, seed=1):
             )
         elif kind == 5:
             kw.update(step_size_down=float(rng.uniform(1, 5000)))
+        elif kind == 6:  # the paper's exp_range: the whole band decays
+            kw.update(mode="exp_range_bounds", gamma=float(rng.uniform(0.999, 1.0)))
         yield kw
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    list(random_policies(40)),
+    list(random_policies(48)),
     ids=lambda kw: (
         ",".join(f"{k}={v}" for k, v in kw.items() if k in ("mode", "scale_fn", "step_size_down"))
         or "triangular"
@@ -104,6 +106,7 @@ def test_schedule_accepts_int64_step_and_refuses_bad_input():
     [
         dict(mode="triangular2", step_size=3),
         dict(mode="exp_range", gamma=0.9, step_size=2.5, step_size_down=4),
+        dict(mode="exp_range_bounds", gamma=0.99, step_size=3),
         dict(scale_fn=clr.SineScale(), step_size=2, name="sine"),
         dict(scale_fn=clr.ExpScale(0.95), scale_mode="iterations", step_size=2),
     ],

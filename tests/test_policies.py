@@ -210,11 +210,17 @@ BAD = [
     ),
     (dict(mode="exp_range", gamma=1.01), ValueError, r"`gamma`.*\(0, 1\]"),
     (dict(mode="exp_range", gamma=float("nan")), ValueError, r"`gamma`"),
-    (dict(gamma=0.99), ValueError, r"`gamma` only applies to mode='exp_range'"),
+    (
+        dict(gamma=0.99),
+        ValueError,
+        r"`gamma` only applies to mode 'exp_range' or 'exp_range_bounds' and must stay 1.0 for "
+        r"mode='triangular'",
+    ),
     (
         dict(mode="triangle"),
         ValueError,
-        r"`mode` must be one of \('triangular', 'triangular2', 'exp_range'\)\. Received: "
+        r"`mode` must be one of \('triangular', 'triangular2', 'exp_range', 'exp_range_bounds'\)\. "
+        r"Received: "
         r"mode='triangle'",
     ),
     (

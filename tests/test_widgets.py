@@ -99,10 +99,11 @@ def test_annotations_follow_the_policy(explorer):
     assert explorer._last_text.get_text() == f"lr(11,999) = {clr.cyclic_lr(11_999):.6g}"
 
 
-def test_compare_overlays_the_three_builtins(explorer):
+def test_compare_overlays_every_builtin(explorer):
     explorer.compare.value = True
+    assert set(explorer._compare_lines) == set(clr.MODES)
     for mode, line in explorer._compare_lines.items():
-        gamma = 0.99994 if mode == "exp_range" else 1.0
+        gamma = 0.99994 if mode in clr.EXP_MODES else 1.0
         np.testing.assert_allclose(
             line.get_ydata(), clr.cyclic_lr(np.arange(12_000), mode=mode, gamma=gamma)
         )

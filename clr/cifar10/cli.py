@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .protocol import OPTIMIZERS, POLICIES, PRESETS
+from .protocol import ABLATIONS, OPTIMIZERS, POLICIES, PRESETS, RUNNABLE, TABLE3_POLICIES
 
 __all__ = ["main"]
 
@@ -47,8 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "policy_name",
         metavar="POLICY",
-        choices=(*POLICIES, "range_test", "grid"),
-        help=f"a policy to train ({', '.join(POLICIES)}); range_test for Smith's LR range test; "
+        choices=(*RUNNABLE, "range_test", "grid"),
+        help=f"a policy to train (Table 1: {', '.join(POLICIES)}; the ablations: "
+        f"{', '.join(ABLATIONS)}; with --optimizer, Table 3's {', '.join(TABLE3_POLICIES)}); "
+        "range_test for Smith's LR range test; "
         "or grid for policies x seeds x optimizers on Ray (see the grid options)",
     )
     parser.add_argument(
@@ -80,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grid = parser.add_argument_group("grid (POLICY = grid, on Ray Tune; needs clr[grid])")
     grid.add_argument(
-        "--policies", nargs="+", choices=POLICIES, metavar="POLICY", help="the grid's policies"
+        "--policies", nargs="+", choices=RUNNABLE, metavar="POLICY", help="the grid's policies"
     )
     grid.add_argument("--seeds", nargs="+", type=_seed, default=[0], help="the grid's seeds")
     grid.add_argument(

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .._checks import check_choice, check_int
-from .protocol import OPTIMIZERS, POLICIES, PRESETS, TABLE3_POLICIES
+from .protocol import ALL_POLICIES, OPTIMIZERS, PRESETS, RUNNABLE, TABLE3_POLICIES
 
 __all__ = ["grid_trials", "run_grid"]
 
@@ -46,25 +46,29 @@ def grid_trials(
     policies: list[str], seeds: list[int], optimizers: list[str]
 ) -> list[dict[str, Any]]:
     """Every (policy, seed, optimizer) of the grid, checked; other optimizers than SGD run only
-    the rows of the paper's Table 3 (``fixed`` and ``triangular``)."""
+    the rows of the paper's Table 3 (``protocol.TABLE3_POLICIES``: fixed, triangular and
+    triangular_70k), SGD every Table 1 policy and ablation."""
     if not policies or not seeds or not optimizers:
         raise ValueError(
             "A grid needs at least one policy, one seed and one optimizer. Received: "
             f"policies={policies!r}, seeds={seeds!r}, optimizers={optimizers!r}"
         )
     for name in policies:
-        check_choice("policies", name, POLICIES)
+        check_choice("policies", name, RUNNABLE)
     for name in optimizers:
         check_choice("optimizers", name, tuple(OPTIMIZERS))
     seeds = [check_int("seeds", seed, low=0) for seed in seeds]
     trials = []
     for optimizer_name, policy_name, seed in itertools.product(optimizers, policies, seeds):
-        if optimizer_name != "sgd" and policy_name not in TABLE3_POLICIES:
+        if (optimizer_name != "sgd" and policy_name not in TABLE3_POLICIES) or (
+            optimizer_name == "sgd" and policy_name not in ALL_POLICIES
+        ):
             continue
         trials.append({"policy_name": policy_name, "seed": seed, "optimizer_name": optimizer_name})
     if not trials:
         raise ValueError(
-            f"No trial left: optimizers other than sgd run only {TABLE3_POLICIES}. Received: "
+            f"No trial left: optimizers other than sgd run only {TABLE3_POLICIES}, and sgd "
+            f"runs none of {tuple(p for p in TABLE3_POLICIES if p not in ALL_POLICIES)}. Received: "
             f"policies={policies!r}, optimizers={optimizers!r}"
         )
     return trials

@@ -64,17 +64,22 @@ def read_results(csv_path: str | os.PathLike) -> dict[str, np.ndarray]:
     return {c: np.array([float(r[c]) for r in rows]) for c in COLUMNS}
 
 
-def load_comparison(folder: str | os.PathLike) -> dict[str, dict[str, np.ndarray]]:
-    """Every ``POLICY.csv`` in ``folder`` (one seed's runs), in the order of ``POLICIES``."""
+def load_comparison(
+    folder: str | os.PathLike, policies: tuple[str, ...] = POLICIES
+) -> dict[str, dict[str, np.ndarray]]:
+    """Every ``POLICY.csv`` in ``folder`` (one seed's runs) for ``policies`` (by default
+    Table 1's; ``protocol.ALL_POLICIES`` adds the ablations), in that order."""
     folder = Path(folder)
     return {
-        p: read_results(folder / f"{p}.csv") for p in POLICIES if (folder / f"{p}.csv").exists()
+        p: read_results(folder / f"{p}.csv") for p in policies if (folder / f"{p}.csv").exists()
     }
 
 
-def load_seeds(folder: str | os.PathLike) -> dict[str, dict[int, dict[str, np.ndarray]]]:
-    """Every run under ``folder/seedN/``: ``{policy_name: {seed: curves}}``, policies in the
-    order of ``POLICIES`` and seeds ascending."""
+def load_seeds(
+    folder: str | os.PathLike, policies: tuple[str, ...] = POLICIES
+) -> dict[str, dict[int, dict[str, np.ndarray]]]:
+    """Every run of ``policies`` under ``folder/seedN/``: ``{policy_name: {seed: curves}}``,
+    policies in the order given and seeds ascending."""
     folder = Path(folder)
     seeds = sorted(
         int(m.group(1))
@@ -82,8 +87,8 @@ def load_seeds(folder: str | os.PathLike) -> dict[str, dict[int, dict[str, np.nd
         if d.is_dir() and (m := re.fullmatch(r"seed(\d+)", d.name))
     )
     out: dict[str, dict[int, dict[str, np.ndarray]]] = {}
-    for policy_name in POLICIES:
-        runs = {s: load_comparison(folder / f"seed{s}").get(policy_name) for s in seeds}
+    for policy_name in policies:
+        runs = {s: load_comparison(folder / f"seed{s}", policies).get(policy_name) for s in seeds}
         runs = {s: r for s, r in runs.items() if r is not None}
         if runs:
             out[policy_name] = runs
@@ -162,15 +167,17 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 
 def split_complete(
-    runs: dict[str, dict[int, dict[str, np.ndarray]]], scale: float = 1.0
+    runs: dict[str, dict[int, dict[str, np.ndarray]]],
+    scale: float = 1.0,
+    optimizer_name: str = "sgd",
 ) -> tuple[dict[str, dict[int, dict[str, np.ndarray]]], dict[str, dict[int, int]]]:
     """``load_seeds``' runs split into the complete ones (policy -> seed -> curves; policies
     with none left out) and, per policy, the last evaluated iteration of each unfinished seed
-    (runs of the protocol scaled by ``scale``)."""
+    (runs of the protocol scaled by ``scale``, with ``optimizer_name``)."""
     complete: dict[str, dict[int, dict[str, np.ndarray]]] = {}
     running: dict[str, dict[int, int]] = {}
     for policy_name, by_seed in runs.items():
-        total = policy_schedule(policy_name, scale)[1]
+        total = policy_schedule(policy_name, scale, optimizer_name)[1]
         for seed, r in by_seed.items():
             last = int(r["iteration"][-1])
             if last >= total:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as _dt
+import hashlib
 import json
 import math
 import os
@@ -36,7 +37,7 @@ from .. import __version__
 from .._batches import batch_indices
 from .._checks import check_choice, check_int
 from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
-from .protocol import OPTIMIZERS, POLICIES, PRESETS, Protocol, policy_momentum, policy_schedule
+from .protocol import OPTIMIZERS, PRESETS, RUNNABLE, Protocol, policy_momentum, policy_schedule
 from .results import COLUMNS, run_paths
 
 __all__ = ["RunError", "run_experiment", "run_range_test", "import_keras_quietly", "RANGE_TEST"]
@@ -138,22 +139,68 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _code_revision() -> str | None:
-    """The git commit of this checkout (``+dirty`` with uncommitted changes to ``clr/``), or
-    None outside a git checkout: which code produced a result."""
+# The files whose content decides what a run computes: the schedules, the optimizers, the
+# network, the data's preprocessing, the batch order and the training loop. A run resumed
+# under other contents of these says so (one line) and records it.
+PROTOCOL_FILES = (
+    "_batches.py",
+    "_one_cycle.py",
+    "_policies.py",
+    "_scales.py",
+    "_schedules.py",
+    "keras.py",
+    "cifar10/data.py",
+    "cifar10/models.py",
+    "cifar10/protocol.py",
+    "cifar10/runner.py",
+)
+
+
+def protocol_fingerprint() -> dict[str, str]:
+    """sha256 (first 16 hex digits) of each of ``PROTOCOL_FILES`` as this process runs them:
+    works in a git checkout, an installed wheel or a dirty tree alike."""
+    package = Path(__file__).resolve().parents[1]
+    return {
+        name: hashlib.sha256((package / name).read_bytes()).hexdigest()[:16]
+        for name in PROTOCOL_FILES
+    }
+
+
+def _code_revision() -> dict[str, Any]:
+    """Which code produced a result: the git commit of this checkout (``+dirty`` with
+    uncommitted changes to ``clr/``, and then the sha256 of that diff, untracked files
+    included), or None outside a git checkout."""
     package = Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str:
         done = subprocess.run(
             ["git", *args], cwd=package, capture_output=True, text=True, timeout=10, check=True
         )
-        return done.stdout.strip()
+        return done.stdout
 
     try:
-        revision = git("rev-parse", "--short=12", "HEAD")
-        return revision + ("+dirty" if git("status", "--porcelain", "--", ".") else "")
+        revision = git("rev-parse", "--short=12", "HEAD").strip()
+        status = git("status", "--porcelain", "--untracked-files=all", "--", ".")
     except (OSError, subprocess.SubprocessError):
-        return None
+        return {"code": None}
+    if not status.strip():
+        return {"code": revision}
+    digest = hashlib.sha256(git("diff", "HEAD", "--", ".").encode())
+    for line in sorted(status.splitlines()):
+        if line.startswith("??"):  # untracked: its name and content
+            path = package.parents[0] / line[3:].strip()
+            digest.update(line.encode())
+            if path.is_file():
+                digest.update(path.read_bytes())
+    return {"code": revision + "+dirty", "diff_sha256": digest.hexdigest()}
+
+
+def _protocol_changes(sessions: list[dict[str, Any]], now: dict[str, str]) -> list[str]:
+    """The protocol files whose content differs from the last session that recorded them."""
+    before = next((s["protocol"] for s in reversed(sessions) if "protocol" in s), None)
+    if before is None:
+        return []
+    return sorted(name for name in set(before) | set(now) if before.get(name) != now.get(name))
 
 
 def _data_identity(data: Cifar10) -> dict[str, Any]:
@@ -271,7 +318,8 @@ def run_experiment(
     """Train ``cifar10_full`` with ``policy_name`` under ``preset``; resume if a checkpoint exists.
 
     Args:
-        policy_name: one of ``POLICIES``.
+        policy_name: one of ``protocol.RUNNABLE``: a Table 1 policy, an ablation
+            (``protocol.ABLATIONS``) or, with another optimizer, a Table 3 row.
         preset: ``"paper"``, ``"quick"`` or ``"smoke"``.
         source: CIFAR-10 as for :func:`clr.cifar10.data.load_cifar10` (None: ``CLR_CIFAR10`` or
             Keras' download), or ``"synthetic"`` for the generated stand-in (labelled so
@@ -293,7 +341,7 @@ def run_experiment(
     Raises:
         RunError: when the files there belong to another run (never overwritten).
     """
-    check_choice("policy_name", policy_name, POLICIES)
+    check_choice("policy_name", policy_name, RUNNABLE)
     check_choice("preset", preset, tuple(PRESETS))
     check_choice("optimizer_name", optimizer_name, tuple(OPTIMIZERS))
     seed = check_int("seed", seed, low=0)
@@ -366,10 +414,20 @@ def run_experiment(
             metrics=["accuracy"],
         )
     # One entry per invocation, written before any training: a run resumed across sessions
-    # says which code ran which part.
-    provenance["sessions"].append(
-        {"from_iteration": iteration, "date": _now(), "code": _code_revision()}
-    )
+    # says which code ran which part, and a resume under other protocol code says so.
+    fingerprint = protocol_fingerprint()
+    changed = _protocol_changes(provenance["sessions"], fingerprint)
+    session = {"from_iteration": iteration, "date": _now(), **_code_revision()}
+    session["protocol"] = fingerprint
+    if changed:
+        session["protocol_changed"] = changed
+        print(
+            f"warning: {policy_name} (seed {seed}) resumes at iteration {iteration:,} under "
+            f"code whose protocol files differ from the last session's ({', '.join(changed)}); "
+            f"recorded in {meta_path.name}",
+            file=sys.stderr,
+        )
+    provenance["sessions"].append(session)
     provenance["versions"] = _versions()
     provenance["machine"] = {
         "platform": platform.platform(),

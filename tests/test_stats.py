@@ -1,0 +1,93 @@
+"""Student's t for three seeds (clr.cifar10.stats), on cases whose answers are known: the
+t tables' quantiles, and SciPy's ttest_rel/ttest_ind values written out (SciPy is not needed)."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clr.cifar10.stats import paired_t_test, t_quantile, t_sf, welch_t_test
+
+# Two-sided 95 % quantiles from any t table: df 1, 2, 3, 4, 10, and the normal's 1.96.
+QUANTILES = [(1, 12.7062047), (2, 4.3026527), (3, 3.1824463), (4, 2.7764451), (10, 2.2281389)]
+
+
+@pytest.mark.parametrize("df, q", QUANTILES)
+def test_quantiles_match_the_tables(df, q):
+    assert t_quantile(0.975, df) == pytest.approx(q, abs=1e-6)
+    assert t_sf(q, df) == pytest.approx(0.025, abs=1e-7)  # q has 7 decimals
+    assert t_quantile(0.025, df) == pytest.approx(-q, abs=1e-6)
+
+
+def test_large_df_tends_to_the_normal():
+    assert t_quantile(0.975, 1e6) == pytest.approx(1.959964, abs=1e-5)
+
+
+def test_cauchy_is_t_with_one_degree_of_freedom():
+    for t in (-3.0, -0.5, 0.0, 0.7, 5.0):
+        assert t_sf(t, 1) == pytest.approx(0.5 - math.atan(t) / math.pi, abs=1e-12)
+
+
+def test_paired_known_case():
+    # scipy.stats.ttest_rel([1, 2, 3.5], [0.5, 1.2, 2.0]): t 3.15024612, p 0.08771070.
+    r = paired_t_test([1, 2, 3.5], [0.5, 1.2, 2.0])
+    assert (r.kind, r.df, r.n) == ("paired", 2, (3, 3))
+    assert r.difference == pytest.approx(0.933333333)
+    assert r.t == pytest.approx(3.15024612) and r.p_value == pytest.approx(0.08771070, abs=1e-8)
+    half = 4.30265273 * np.std([0.5, 0.8, 1.5], ddof=1) / math.sqrt(3)
+    assert (r.low, r.high) == pytest.approx((0.933333333 - half, 0.933333333 + half))
+
+
+def test_welch_known_case():
+    # scipy.stats.ttest_ind([1, 2, 3.5], [0.5, 1.2, 2.0, 4], equal_var=False):
+    # t 0.23041285, p 0.82713434, df 4.87086357.
+    r = welch_t_test([1, 2, 3.5], [0.5, 1.2, 2.0, 4])
+    assert r.kind == "welch" and r.df == pytest.approx(4.87086357)
+    assert r.t == pytest.approx(0.23041285) and r.p_value == pytest.approx(0.82713434, abs=1e-8)
+
+
+def test_pairing_removes_a_shared_seed_effect():
+    # Seeds that move both policies alike: unpaired, the spread hides a steady gap of 0.5.
+    seed_effect = np.array([0.0, 1.0, -1.0])
+    a, b = 80.0 + seed_effect, 79.5 + seed_effect + np.array([0.01, -0.02, 0.01])
+    assert paired_t_test(a, b).p_value < 0.001
+    assert welch_t_test(a, b).p_value > 0.4
+
+
+def test_no_spread_and_bad_input():
+    same = paired_t_test([1.0, 2.0], [0.5, 1.5])
+    assert same.p_value == 0.0 and same.low == same.high == 0.5
+    assert paired_t_test([1.0, 2.0], [1.0, 2.0]).p_value == 1.0
+    with pytest.raises(ValueError, match=r"`a` and `b` must be paired"):
+        paired_t_test([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match=r"`a` and `b` must be paired"):
+        paired_t_test([1.0], [1.0])
+    with pytest.raises(ValueError, match=r"`a` must be a 1-D sequence of finite numbers"):
+        paired_t_test([1.0, float("nan")], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"need 2 values each"):
+        welch_t_test([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"`p` must be in \(0, 1\)"):
+        t_quantile(1.0, 3)
+    with pytest.raises(ValueError, match=r"`df` must be > 0"):
+        t_sf(1.0, 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(0.001, 0.999),
+    st.floats(0.5, 200.0),
+)
+def test_quantile_inverts_the_tail(p, df):
+    assert t_sf(t_quantile(p, df), df) == pytest.approx(1 - p, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-5, 5), min_size=2, max_size=6), st.floats(-2, 2))
+def test_interval_holds_the_difference_and_agrees_with_p(diffs, shift):
+    b = np.zeros(len(diffs))
+    r = paired_t_test(np.asarray(diffs) + shift, b)
+    assert r.low <= r.difference <= r.high
+    if r.low != r.high:
+        assert (r.p_value < 0.05) == (r.low > 0 or r.high < 0)

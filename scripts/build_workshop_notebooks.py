@@ -8,7 +8,8 @@
 the answers. In the participant notebook the cells that hold an answer or check one are tagged
 ``exercise``, carry nbval's ignore marker (their output depends on the participant's answer)
 and are committed without outputs, so the notebook hands out no answer. The timetable lives in
-``docs/workshop.md`` only.
+``docs/workshop.md`` only; this script also writes the catalogue of typical mistakes and their
+hints there (``clr.workshop.catalogue_markdown``, between its two marker lines).
 """
 
 from __future__ import annotations
@@ -260,6 +261,23 @@ def write() -> None:
         nbf.write(nb, path)
 
 
+DOCS = ROOT / "docs" / "workshop.md"
+BEGIN, END = (
+    "<!-- catalogue: written by scripts/build_workshop_notebooks.py -->",
+    "<!-- /catalogue -->",
+)
+
+
+def write_catalogue() -> None:
+    """The catalogue of typical mistakes, as the checks print their hints, into the docs."""
+    from clr.workshop import catalogue_markdown
+
+    text = DOCS.read_text()
+    head, rest = text.split(BEGIN)
+    _, tail = rest.split(END)
+    DOCS.write_text(f"{head}{BEGIN}\n{catalogue_markdown()}\n{END}{tail}")
+
+
 def clear() -> None:
     """Empty the outputs of the participant's exercise cells (after an execution)."""
     nb = nbf.read(PARTICIPANT, as_version=4)
@@ -270,4 +288,8 @@ def clear() -> None:
 
 
 if __name__ == "__main__":
-    clear() if "--clear" in sys.argv[1:] else write()
+    if "--clear" in sys.argv[1:]:
+        clear()
+    else:
+        write()
+        write_catalogue()

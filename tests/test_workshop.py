@@ -176,40 +176,147 @@ def wrong_triangular(cycle_shift=1, use_abs=True, clip=True, period=2, swap=Fals
     return fn
 
 
-@pytest.mark.parametrize(
-    "answer, hint",
-    [
-        (wrong_triangular(cycle_shift=0), "cycle number looks off by one"),
-        (wrong_triangular(use_abs=False), "absolute value is missing"),
-        (wrong_triangular(period=1), "step_size as the whole cycle"),
-        (wrong_triangular(swap=True), "base_lr and max_lr look swapped"),
-    ],
+# -- the catalogue of typical mistakes: each one gets its own hint ------------------------------
+
+ASKED = dict(
+    iterations=(0, 2000, 4000, 6000, 10_000),
+    base_lr=0.001,
+    max_lr=0.006,
+    step_size=2000,
+    mode="triangular2",
 )
-def test_common_triangular_mistakes_are_named(answer, hint, capsys):
-    assert not passes(workshop.check_triangular, answer)
+
+
+@pytest.mark.parametrize(
+    "mistake", workshop.MISTAKES, ids=[f"{k.exercise}:{k.name}" for k in workshop.MISTAKES]
+)
+def test_every_catalogued_mistake_gets_its_own_hint(mistake):
+    out = workshop.output_for(mistake)
+    assert "✗" in out and "✓" not in out, out
+    assert f"Hint: {mistake.hint}" in out, out
+    assert workshop._GENERAL_HINT not in out
+    assert "floor" not in mistake.hint and "abs(" not in mistake.hint  # never the formula
+
+
+def test_the_catalogue_covers_the_issue():
+    by_exercise = {}
+    for k in workshop.MISTAKES:
+        by_exercise.setdefault(k.exercise, []).append(k.name)
+    for exercise in ("triangular", "triangular2", "exp_range", "one_cycle"):
+        assert len(by_exercise[exercise]) >= 4, exercise
+    for exercise in ("prediction", "step_size", "bounds"):
+        assert len(by_exercise[exercise]) >= 3, exercise
+    names = {(k.exercise, k.name) for k in workshop.MISTAKES}
+    assert len(names) == len(workshop.MISTAKES)  # one entry per mistake
+    hints = {}
+    for k in workshop.MISTAKES:  # one hint per mistake within an exercise
+        assert hints.setdefault((k.exercise, k.hint), k.name) == k.name
+    for wanted in [
+        ("triangular", "period-step-size"),
+        ("triangular", "cycle-0-based"),
+        ("triangular", "x-without-plus-1"),
+        ("triangular2", "halving-per-iteration"),
+        ("triangular2", "halving-fractional"),
+        ("exp_range", "gamma-to-cycle"),
+        ("exp_range", "gamma-whole-rate"),
+        ("step_size", "examples"),
+        ("step_size", "epochs"),
+        ("one_cycle", "phases-swapped"),
+        ("one_cycle", "final-is-start"),
+    ]:
+        assert wanted in names, wanted
+
+
+def test_docs_show_every_hint_to_instructors():
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parents[1].joinpath("docs", "workshop.md").read_text()
+    table = workshop.catalogue_markdown()  # python scripts/build_workshop_notebooks.py writes it
+    assert table in text
+    assert f"{len(workshop.MISTAKES)} of {len(workshop.MISTAKES)} catalogued mistakes" in table
+
+
+def test_unrecognised_mistakes_get_the_general_hint(capsys):
+    assert not passes(workshop.check_triangular, lambda i, b, m, s: m)
     out = capsys.readouterr().out
-    assert "✗ At iteration" in out and "expected" in out and "got" in out
-    assert hint in out
-    assert "floor" not in out and "abs(" not in out  # the hint never gives the formula away
+    assert (
+        "At iteration 0 (base_lr=0.001, max_lr=0.006, step_size=2000): expected 0.001, got 0.006 "
+        "(off by +0.005)" in out
+    )
+    assert "compare your value with the curve" in out
 
 
-def test_common_triangular2_and_exp_range_mistakes(capsys):
-    def halving_off_by_one(i, b, m, s):
-        cycle = math.floor(1 + i / (2 * s))
-        return b + (triangular(i, b, m, s) - b) / 2**cycle
+# -- right answers in any form -----------------------------------------------------------------
 
-    def gamma_on_cycle(i, b, m, s, g):
-        return b + (triangular(i, b, m, s) - b) * g ** math.floor(1 + i / (2 * s))
 
-    def decays_everything(i, b, m, s, g):
-        return triangular(i, b, m, s) * g**i
+def vectorised_triangular(i, b, m, s):
+    i = np.asarray(i, dtype=float)
+    cycle = np.floor(1 + i / (2 * s))
+    return b + (m - b) * np.maximum(0, 1 - np.abs(i / s - 2 * cycle + 1))
 
-    assert not passes(workshop.check_triangular2, halving_off_by_one)
-    assert "off by one cycle" in capsys.readouterr().out
-    assert not passes(workshop.check_exp_range, gamma_on_cycle)
-    assert "raised to the cycle number" in capsys.readouterr().out
-    assert not passes(workshop.check_exp_range, decays_everything)
-    assert "only the height above base_lr" in capsys.readouterr().out
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        2000,
+        2000.0,
+        4 * 50_000 / 100,  # the issue's example: 2000.0
+        np.int64(2000),
+        np.int32(2000),
+        np.float32(2000.0),
+        np.float64(2000.0),
+        np.array(2000),
+        np.array([2000.0]),
+        1000,
+        5000.0,
+    ],
+    ids=repr,
+)
+def test_step_size_in_any_whole_form_passes(form):
+    assert passes(workshop.check_step_size, form, train_examples=50_000, batch_size=100)
+
+
+@pytest.mark.parametrize("bad", [2000.5, "2000", True, None, float("nan"), [2000, 3000]], ids=repr)
+def test_step_size_not_whole_is_refused_by_name(bad, capsys):
+    assert not passes(workshop.check_step_size, bad, train_examples=50_000, batch_size=100)
+    assert "whole number" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [float, np.float32, np.float64, np.array, lambda v: np.array([v]), lambda v: np.float16(v)],
+    ids=["float", "float32", "float64", "0-d array", "1-element array", "float16"],
+)
+def test_predictions_in_any_number_form_pass(convert):
+    right = {0: 0.001, 2000: 0.006, 4000: 0.001, 6000: 0.0035, 10_000: 0.00225}
+    assert passes(workshop.check_prediction, {k: convert(v) for k, v in right.items()}, **ASKED)
+    keys = {np.int64(k): v for k, v in right.items()}  # numpy integer keys are iterations too
+    assert passes(workshop.check_prediction, keys, **ASKED)
+
+
+@pytest.mark.parametrize(
+    "convert", [float, np.float32, np.float64, np.array], ids=["float", "f32", "f64", "0-d"]
+)
+def test_bounds_in_any_number_form_pass(convert):
+    result = toy_range_test()
+    assert passes(workshop.check_bounds, convert(0.003), convert(0.007), result)
+
+
+def test_bounds_by_the_papers_third_to_quarter_rule_pass(capsys):
+    result = toy_range_test()  # accuracy rule: base about 0.0026, max about 0.0074
+    assert passes(workshop.check_bounds, 0.001, 0.004, result)  # base a quarter of max
+    assert "1/3-1/4 rule" in capsys.readouterr().out
+
+
+def test_vectorised_and_rounded_answers_pass():
+    assert passes(workshop.check_triangular, vectorised_triangular)
+    # Only floating-point rounding away from the reference: a relative 1e-9.
+    assert passes(
+        workshop.check_triangular2, lambda i, b, m, s: triangular2(i, b, m, s) * (1 + 1e-9)
+    )
+    assert passes(
+        workshop.check_exp_range, lambda i, b, m, s, g: np.float32(exp_range(i, b, m, s, g))
+    )
 
 
 def test_an_answer_that_raises_is_reported_not_raised(capsys):
@@ -220,16 +327,6 @@ def test_an_answer_that_raises_is_reported_not_raised(capsys):
 def test_max_0_is_not_a_mistake_with_a_1_based_cycle():
     # x = |i/s - 2*cycle + 1| <= 1 always, so 1 - x never goes negative: both forms are right.
     assert passes(workshop.check_triangular, wrong_triangular(clip=False))
-
-
-def test_unrecognised_mistakes_still_say_where(capsys):
-    assert not passes(workshop.check_triangular, lambda i, b, m, s: m)
-    out = capsys.readouterr().out
-    assert (
-        "At iteration 0 (base_lr=0.001, max_lr=0.006, step_size=2000): expected 0.001, got 0.006 "
-        "(off by +0.005)" in out
-    )
-    assert "compare your value with the curve" in out
 
 
 def test_prediction_step_size_and_bounds(capsys):

@@ -2,7 +2,12 @@
 
 import sys
 
-from .cifar10.cli import main
-
 if __name__ == "__main__":
+    try:
+        from .cifar10.cli import main
+    except KeyboardInterrupt:  # Ctrl-C while starting: one line, the shell's exit status
+        print("python -m clr.experiments: interrupted while starting", file=sys.stderr)
+        sys.exit(130)
     sys.exit(main())
+else:
+    from .cifar10.cli import main  # noqa: F401

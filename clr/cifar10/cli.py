@@ -1,12 +1,17 @@
 """The command line: ``python -m clr.experiments POLICY|range_test [options]``.
 
-Errors a person can fix (a missing file, bad data, files of another run) print one line and
-exit with status 2; ``--traceback`` shows the whole story.
+Errors a person can fix (a missing file, bad data, files of another run, a full disk) print one
+line and exit with status 2; ``--traceback`` shows the whole story. Ctrl-C and SIGTERM stop a
+run at once with one line saying what is saved, and exit with 130 and 143 (128 + the signal),
+as a shell expects; the same command resumes.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import os
+import signal
 import sys
 
 from .protocol import ABLATIONS, OPTIMIZERS, POLICIES, PRESETS, RUNNABLE, TABLE3_POLICIES
@@ -108,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread is, like Ctrl-C's KeyboardInterrupt."""
+
+    signum = signal.SIGTERM
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -115,10 +130,44 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("grid needs --policies (and takes --seeds, --optimizers, --address)")
     if args.policy_name != "grid" and args.policies:
         parser.error("--policies belongs to grid; give one POLICY to run one policy")
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(args)
+    except KeyboardInterrupt as interrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt this
+        signum = getattr(interrupt, "signum", signal.SIGINT)
+        message = str(interrupt) or (
+            f"interrupted by {signal.Signals(signum).name} before training started; run the same "
+            "command to start again"
+        )
+        print(f"python -m clr.experiments: {message}", file=sys.stderr, flush=True)
+        return 128 + int(signum)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_at_once(stderr: int, signum: int, frame: object) -> None:
+    """While Keras and TensorFlow import: some of their imports catch every exception, a
+    KeyboardInterrupt included, so an interrupt raised there could be swallowed. Nothing is
+    written yet, so stop at once, with the one line, on the real ``stderr`` (the import mutes
+    file descriptor 2)."""
+    name = signal.Signals(signum).name
+    line = f"python -m clr.experiments: interrupted by {name} while starting; nothing was written\n"
+    os.write(stderr, line.encode())
+    os._exit(128 + signum)
+
+
+def _main(args: argparse.Namespace) -> int:
     from .data import DataError
     from .runner import RunError, import_keras_quietly, run_experiment, run_range_test
 
-    import_keras_quietly()
+    stop = functools.partial(_exit_at_once, os.dup(2))
+    handlers = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        import_keras_quietly()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
     verbose = 0 if args.quiet else 1
     try:
@@ -151,10 +200,11 @@ def main(argv: list[str] | None = None) -> int:
                 stop_after=args.stop_after,
                 optimizer_name=args.optimizer,
             )
-    except (DataError, RunError, FileNotFoundError, ValueError) as err:
+    except (DataError, RunError, OSError, ValueError) as err:
         if args.traceback:
             raise
-        print(f"python -m clr.experiments: error: {err}", file=sys.stderr)
+        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"python -m clr.experiments: error: {text}", file=sys.stderr)
         return 2
     print(f"results: {path}")
     return 0

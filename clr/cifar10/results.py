@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .protocol import PAPER_TABLE1, POLICIES, optimizer_folder, policy_schedule
+from .runfiles import COLUMNS
 
 __all__ = [
     "COLUMNS",
@@ -33,8 +34,6 @@ __all__ = [
     "format_seed_table",
     "verdict",
 ]
-
-COLUMNS = ("iteration", "lr", "train_loss", "test_loss", "test_accuracy", "elapsed_s")
 
 
 def run_paths(

@@ -15,7 +15,6 @@ The network trains through the package's own Keras API: ``clr.keras.SGD`` with t
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as _dt
 import hashlib
@@ -24,6 +23,7 @@ import math
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -38,13 +38,36 @@ from .._batches import batch_indices
 from .._checks import check_choice, check_int
 from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
 from .protocol import OPTIMIZERS, PRESETS, RUNNABLE, Protocol, policy_momentum, policy_schedule
-from .results import COLUMNS, run_paths
+from .results import run_paths
+from .runfiles import (
+    RunError,
+    RunLock,
+    add_checkpoint_meta,
+    checkpoint_meta,
+    io_error,
+    read_provenance,
+    read_rows,
+    write_atomic,
+    write_rows,
+)
 
-__all__ = ["RunError", "run_experiment", "run_range_test", "import_keras_quietly", "RANGE_TEST"]
+__all__ = [
+    "RunError",
+    "RunInterrupted",
+    "run_experiment",
+    "run_range_test",
+    "import_keras_quietly",
+    "RANGE_TEST",
+]
 
 
-class RunError(RuntimeError):
-    """A run that must not start (its files belong to another run); the message says what to do."""
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or SIGTERM; its files hold every evaluation up to
+    ``saved_iteration``, and the same command resumes it. ``signum`` is the signal."""
+
+    def __init__(self, message: str, signum: int, saved_iteration: int) -> None:
+        super().__init__(message)
+        self.signum, self.saved_iteration = signum, saved_iteration
 
 
 def import_keras_quietly() -> None:
@@ -69,16 +92,6 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename: a kill leaves the old file or the new one."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 # -- data and batches ----------------------------------------------------------------------
 
 
@@ -88,36 +101,6 @@ def _load_data(source: str | None, protocol: Protocol, seed: int) -> Cifar10:
     else:
         raw = load_cifar10(source)
     return preprocess(raw, seed=seed, n_train=protocol.n_train, n_test=protocol.n_test)
-
-
-# -- results files ---------------------------------------------------------------------------
-
-
-def _keep_rows_up_to(csv_path: Path, iteration: int) -> None:
-    with csv_path.open(newline="") as f:
-        rows = [r for r in csv.DictReader(f) if int(r["iteration"]) <= iteration]
-    tmp = csv_path.with_name(csv_path.name + ".tmp")
-    with tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, csv_path)
-
-
-def _csv_iterations(csv_path: Path) -> list[int]:
-    with csv_path.open(newline="") as f:
-        return [int(r["iteration"]) for r in csv.DictReader(f)]
-
-
-def _append_row(csv_path: Path, row: dict[str, Any]) -> None:
-    new = not csv_path.exists()
-    with csv_path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def _versions() -> dict[str, str]:
@@ -214,23 +197,15 @@ def _data_identity(data: Cifar10) -> dict[str, Any]:
     }
 
 
-def _read_provenance(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise RunError(
-            f"{path} is not readable JSON ({err}); it is left as it is: move it away to start over."
-        ) from err
-
-
-def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> str:
-    """``"new"``, ``"resume"`` or ``"done"`` for the files at ``paths``, or RunError when they
-    belong to a run this command must not continue or replace."""
+def _decide(
+    paths: dict[str, Path], provenance: dict[str, Any], total: int, eval_every: int
+) -> tuple[str, list[dict[str, float]]]:
+    """``("new" | "resume" | "done", rows)`` for the files at ``paths`` (the CSV's checked rows),
+    or RunError when they belong to a run this command must not continue or replace, or are
+    damaged, or disagree with each other. Nothing is written here."""
     csv_path, ckpt, meta = paths["csv"], paths["checkpoint"], paths["provenance"]
     folder = csv_path.parent
-    before = _read_provenance(meta)
+    before = read_provenance(meta)
     if before is None:
         if csv_path.exists() or ckpt.exists():
             what = csv_path if csv_path.exists() else ckpt
@@ -238,16 +213,16 @@ def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> s
                 f"{what} exists without its provenance {meta.name}: it is not this run's, so it "
                 f"is left as it is. Use another --out, or move {folder} away to start over."
             )
-        return "new"
+        return "new", []
     before = {"optimizer_name": "sgd", **before}  # runs from before Table 3's optimizers were SGD
     for key in ("policy_name", "optimizer_name", "preset", "settings", "seed"):
         if before.get(key) != json.loads(json.dumps(provenance[key])):
             raise RunError(
                 f"{folder} holds a {before.get('policy_name')} run with other `{key}` "
-                f"({before.get(key)!r}); "
+                f"({before.get(key)!r}) in {meta.name}; "
                 "it is left as it is. Use another --out."
             )
-    old, new = before.get("data", {}), provenance["data"]
+    old, new = before["data"], provenance["data"]
     if (old.get("sha256"), old.get("n_train"), old.get("n_test")) != (
         new["sha256"],
         new["n_train"],
@@ -258,19 +233,41 @@ def _decide(paths: dict[str, Path], provenance: dict[str, Any], total: int) -> s
             f"{old.get('description')}); "
             "it is left as it is. Use another --out."
         )
-    rows = _csv_iterations(csv_path) if csv_path.exists() else []
-    if rows and rows[-1] == total and before.get("iteration") == total:
-        return "done"
-    if not rows and not ckpt.exists():
-        # Killed after writing its provenance, before its first evaluation: nothing to lose.
-        return "new"
+    rows = read_rows(csv_path, total, eval_every) if csv_path.exists() else []
+    last = rows[-1]["iteration"] if rows else None
+    if last == total and before["iteration"] == total:
+        return "done", rows
     if not ckpt.exists():
+        if last in (None, 0):
+            # Killed before its first evaluation after iteration 0: nothing to lose.
+            return "new", []
         raise RunError(
-            f"{csv_path} holds {len(rows)} evaluations up to iteration {rows[-1] if rows else 0:,} "
+            f"{csv_path} holds {len(rows)} evaluations up to iteration {last:,} "
             f"of {total:,} but its checkpoint {ckpt.name} is missing, so it cannot be continued; "
             "it is left as it is. Use another --out, or restore the checkpoint."
         )
-    return "resume"
+    saved = checkpoint_meta(ckpt)
+    if saved is not None:
+        for key in ("policy_name", "optimizer_name", "seed"):
+            if saved.get(key) != provenance[key]:
+                raise RunError(
+                    f"{ckpt} belongs to another run ({key} {saved.get(key)!r}, this run's "
+                    f"{provenance[key]!r}); it is left as it is. Use another --out, or restore "
+                    "this run's checkpoint."
+                )
+        if saved.get("preset") != provenance["preset"]["name"]:
+            raise RunError(
+                f"{ckpt} belongs to a run of preset {saved.get('preset')!r}, not "
+                f"{provenance['preset']['name']!r}; it is left as it is."
+            )
+        done = [r["iteration"] for r in rows]
+        if saved.get("iteration") not in done:
+            raise RunError(
+                f"{ckpt} was saved at iteration {saved.get('iteration')!r}, which {csv_path.name} "
+                f"does not hold (its evaluations reach {last if last is not None else 'none'}); "
+                "the files disagree and are left as they are."
+            )
+    return "resume", rows
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -347,11 +344,31 @@ def run_experiment(
     seed = check_int("seed", seed, low=0)
     if stop_after is not None:
         stop_after = check_int("stop_after", stop_after, low=1)
+    policy_schedule(policy_name, PRESETS[preset].scale, optimizer_name)  # checks the pair
+    csv_path = run_paths(out, preset, seed, policy_name, optimizer_name)["csv"]
+    with RunLock(csv_path.with_suffix(".lock")):
+        return _run_locked(
+            policy_name, preset, source, out, seed, verbose, stop_after, optimizer_name,
+            on_evaluation,
+        )  # fmt: skip
+
+
+def _run_locked(
+    policy_name: str,
+    preset: str,
+    source: str | None,
+    out: str | os.PathLike,
+    seed: int,
+    verbose: int,
+    stop_after: int | None,
+    optimizer_name: str,
+    on_evaluation: Callable[[dict[str, Any]], None] | None,
+) -> Path:
+    """:func:`run_experiment` once it holds the run's lock."""
     protocol = PRESETS[preset]
     schedule, total, settings = policy_schedule(policy_name, protocol.scale, optimizer_name)
     paths = run_paths(out, preset, seed, policy_name, optimizer_name)
     csv_path, ckpt, meta_path = paths["csv"], paths["checkpoint"], paths["provenance"]
-
     data = _load_data(source, protocol, seed)
     optimizer_args = [] if optimizer_name == "sgd" else ["--optimizer", optimizer_name]
     arguments = [
@@ -373,7 +390,7 @@ def run_experiment(
         "seed": seed,
         "data": {"description": data.description, **_data_identity(data)},
     }
-    state = _decide(paths, provenance, total)
+    state, rows = _decide(paths, provenance, total, protocol.eval_every)
     if state == "done":
         if verbose:
             print(f"{policy_name} ({preset}, seed {seed}) is complete: {csv_path}")
@@ -386,12 +403,17 @@ def run_experiment(
 
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     if state == "resume":
-        before = _read_provenance(meta_path)
-        provenance["started"], elapsed = before["started"], float(before.get("elapsed_s", 0.0))
-        provenance["sessions"] = before.get("sessions", [])
-        model = keras.models.load_model(ckpt)
+        before = read_provenance(meta_path)
+        provenance["started"], elapsed = before["started"], float(before["elapsed_s"])
+        provenance["sessions"] = before["sessions"]
+        model = _load_checkpoint(ckpt)
         iteration = int(model.optimizer.iterations)
-        _keep_rows_up_to(csv_path, iteration)
+        if iteration not in [r["iteration"] for r in rows]:
+            raise RunError(
+                f"{ckpt} holds iteration {iteration:,}, which {csv_path.name} does not hold; the "
+                "files disagree and are left as they are."
+            )
+        rows = [r for r in rows if r["iteration"] <= iteration]  # later rows are recomputed
         if verbose:
             print(
                 f"resuming {policy_name} ({preset}, seed {seed}) at iteration {iteration:,} of "
@@ -413,6 +435,8 @@ def run_experiment(
             keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
         )
+        # Its slots now, so that even the iteration-0 checkpoint holds the whole optimizer.
+        optimizer.build(model.trainable_variables)
     # One entry per invocation, written before any training: a run resumed across sessions
     # says which code ran which part, and a resume under other protocol code says so.
     fingerprint = protocol_fingerprint()
@@ -435,13 +459,19 @@ def run_experiment(
         "cpus": os.cpu_count(),
     }
     provenance.update(iteration=iteration, elapsed_s=elapsed, updated=_now())
-    _write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
+    write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
     if verbose:
         print(
             f"{policy_name} on {data.description}: {total:,} iterations, batch "
             f"{protocol.batch_size}, "
             f"test every {protocol.eval_every}"
         )
+    identity = {
+        "policy_name": policy_name,
+        "optimizer_name": optimizer_name,
+        "preset": preset,
+        "seed": seed,
+    }
 
     def evaluate_and_save(train_loss: float) -> None:
         test_loss, test_accuracy = model.evaluate(
@@ -455,12 +485,13 @@ def run_experiment(
             "test_accuracy": float(test_accuracy),
             "elapsed_s": round(elapsed, 1),
         }
-        _append_row(csv_path, row)  # row first, then checkpoint: a kill between them redoes the row
-        tmp = ckpt.with_name(ckpt.stem + ".tmp.keras")
-        model.save(tmp)
-        os.replace(tmp, ckpt)
+        # The CSV first, then the checkpoint, then the provenance, each replaced whole: a
+        # fault between two of them leaves the CSV ahead, and the resume redoes that row.
+        write_rows(csv_path, [*rows, row])
+        rows.append(row)
+        _save_checkpoint(model, ckpt, {**identity, "iteration": iteration})
         provenance.update(elapsed_s=elapsed, iteration=iteration, updated=_now())
-        _write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
+        write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
         if on_evaluation is not None:
             on_evaluation({**row, "total": total})
         if verbose:
@@ -470,30 +501,70 @@ def run_experiment(
                 flush=True,
             )
 
-    if iteration == 0 and not csv_path.exists():
-        evaluate_and_save(float("nan"))
-    end = total if stop_after is None else min(total, iteration + stop_after)
-    while iteration < end:
-        chunk = min(protocol.eval_every - iteration % protocol.eval_every, end - iteration)
-        progress = keras.utils.Progbar(chunk, verbose=verbose)
-        losses = []
-        t0 = time.perf_counter()
-        # One train_on_batch per step rather than fit(): fit's tf.data pipeline starts
-        # autotuned threads that compete with the convolutions on a small CPU
-        # (bench/bench_training_loop.py measures both).
-        for i in range(chunk):
-            # Caffe reads its database in one order every epoch, without shuffling.
-            idx = batch_indices(
-                iteration + i, len(data.x_train), protocol.batch_size, seed, reshuffle=False
-            )
-            logs = model.train_on_batch(data.x_train[idx], data.y_train[idx], return_dict=True)
-            losses.append(float(logs["loss"]))
-            progress.update(i + 1, [("loss", losses[-1])])
-        elapsed += time.perf_counter() - t0
-        iteration += chunk
-        if iteration % protocol.eval_every == 0 or iteration == total:
-            evaluate_and_save(float(np.mean(losses)))
+    try:
+        if not rows:
+            evaluate_and_save(float("nan"))
+        end = total if stop_after is None else min(total, iteration + stop_after)
+        while iteration < end:
+            chunk = min(protocol.eval_every - iteration % protocol.eval_every, end - iteration)
+            progress = keras.utils.Progbar(chunk, verbose=verbose)
+            losses = []
+            t0 = time.perf_counter()
+            # One train_on_batch per step rather than fit(): fit's tf.data pipeline starts
+            # autotuned threads that compete with the convolutions on a small CPU
+            # (bench/bench_training_loop.py measures both).
+            for i in range(chunk):
+                # Caffe reads its database in one order every epoch, without shuffling.
+                idx = batch_indices(
+                    iteration + i, len(data.x_train), protocol.batch_size, seed, reshuffle=False
+                )
+                logs = model.train_on_batch(data.x_train[idx], data.y_train[idx], return_dict=True)
+                losses.append(float(logs["loss"]))
+                progress.update(i + 1, [("loss", losses[-1])])
+            elapsed += time.perf_counter() - t0
+            iteration += chunk
+            if iteration % protocol.eval_every == 0 or iteration == total:
+                evaluate_and_save(float(np.mean(losses)))
+    except KeyboardInterrupt as interrupt:
+        saved = rows[-1]["iteration"] if rows else 0
+        signum = getattr(interrupt, "signum", signal.SIGINT)
+        raise RunInterrupted(
+            f"{policy_name} (seed {seed}) interrupted by {signal.Signals(signum).name} at "
+            f"iteration {iteration:,} of {total:,}; its files hold every evaluation up to "
+            f"iteration {saved:,}: run the same command to resume",
+            signum,
+            saved,
+        ) from None
     return csv_path
+
+
+def _save_checkpoint(model: Any, ckpt: Path, meta: dict[str, Any]) -> None:
+    """The model and its optimizer, with the run it belongs to, replaced atomically."""
+    tmp = ckpt.with_name(ckpt.stem + ".tmp.keras")
+    try:
+        model.save(tmp)
+        add_checkpoint_meta(tmp, meta)
+        os.replace(tmp, ckpt)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise io_error(ckpt, err) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _load_checkpoint(ckpt: Path) -> Any:
+    """The checkpoint's model, loaded in Keras' safe mode (no arbitrary code), or one line."""
+    import keras
+
+    try:
+        return keras.models.load_model(ckpt, safe_mode=True)
+    except Exception as err:
+        reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        raise RunError(
+            f"{ckpt} cannot be loaded as this run's checkpoint ({reason}); it is left as it is: "
+            "move it away, or restore it, to resume."
+        ) from None
 
 
 RANGE_TEST = {  # the paper's Figure 3: a linear sweep over 8 epochs, accuracy on held-out data
@@ -571,5 +642,5 @@ def run_range_test(
         "elapsed_s": round(time.perf_counter() - t0, 1),
         "date": _now(),
     }
-    _write_atomic(folder / "range_test.provenance.json", json.dumps(provenance, indent=1) + "\n")
+    write_atomic(folder / "range_test.provenance.json", json.dumps(provenance, indent=1) + "\n")
     return path

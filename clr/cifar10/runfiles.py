@@ -1,0 +1,286 @@
+"""The files of one run, written so that no fault leaves a damaged one as the current one, and
+read back only after checking that they agree with each other. numpy-free, Keras-free (the
+checkpoint's model is loaded by the runner).
+
+- Every file is replaced whole, through a temporary file, ``fsync`` and a rename: a kill, a
+  full disk or a power cut leaves the old file or the new one, never a truncated one. A full
+  disk is one line naming the path.
+- The CSV is checked row by row on resume: its header, numbers, and the evaluated iterations
+  ``0, eval_every, 2 * eval_every, ...`` with none missing, repeated or added.
+- The provenance JSON is checked for the keys and types the runner reads.
+- The checkpoint carries the run it belongs to (policy, optimizer, preset, seed, iteration)
+  inside its ``.keras`` zip; on resume it must agree with the CSV and the provenance.
+- One lock per run: a second runner on the same files refuses in one line; the lock dies with
+  its process, so a crash never leaves it stuck.
+
+Each problem is a :class:`RunError` whose message says which file, what is wrong and what to
+do; the files are left as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import math
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "RunError",
+    "COLUMNS",
+    "CHECKPOINT_META",
+    "write_atomic",
+    "write_rows",
+    "read_rows",
+    "expected_iterations",
+    "read_provenance",
+    "checkpoint_meta",
+    "add_checkpoint_meta",
+    "RunLock",
+    "io_error",
+]
+
+COLUMNS = ("iteration", "lr", "train_loss", "test_loss", "test_accuracy", "elapsed_s")
+CHECKPOINT_META = "clr_run.json"  # the run a checkpoint belongs to, inside its .keras zip
+
+
+class RunError(RuntimeError):
+    """A run that must not start or go on (its files belong to another run, are damaged, or
+    cannot be written); the message says what to do."""
+
+
+def io_error(path: Path, err: OSError) -> RunError:
+    """An OSError while writing ``path`` as one line: a full disk says so and how to go on."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return RunError(
+            f"no space left on the device writing {path}: nothing was left half-written and the "
+            "run resumes from its last checkpoint; free some space and run the same command."
+        )
+    return RunError(f"cannot write {path}: {err.strerror or err}")
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace ``path`` with ``data`` through a temporary file, fsync and a rename; on any
+    failure the temporary file is removed and ``path`` is as it was."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise io_error(path, err) from None
+    except BaseException:  # an interrupt between write and rename: no stray temporary file
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# -- the CSV -----------------------------------------------------------------------------------
+
+
+def write_rows(csv_path: Path, rows: list[dict[str, Any]]) -> None:
+    """The whole CSV, header and every row, replaced atomically."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(csv_path, text.getvalue())
+
+
+def expected_iterations(total: int, eval_every: int) -> list[int]:
+    """The iterations a run of ``total`` iterations evaluates at: 0, every ``eval_every``, and
+    the last one."""
+    points = list(range(0, total + 1, eval_every))
+    return points if points[-1] == total else [*points, total]
+
+
+def read_rows(csv_path: Path, total: int, eval_every: int) -> list[dict[str, float]]:
+    """The rows of a run's CSV, checked: the exact header, numbers in every cell, and the
+    evaluated iterations in order with none missing, repeated or added (a prefix of
+    :func:`expected_iterations`). Anything else is a RunError naming the file and the line."""
+    try:
+        text = csv_path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise RunError(f"{csv_path} cannot be read ({err}); it is left as it is.") from None
+    lines = text.splitlines()
+    if not lines or lines[0].split(",") != list(COLUMNS):
+        raise RunError(
+            f"{csv_path} does not start with the header {','.join(COLUMNS)}; it is left as it "
+            "is: move it away to start over."
+        )
+    if not text.endswith("\n"):
+        raise RunError(
+            f"{csv_path} ends in the middle of a line (a truncated write); it is left as it is: "
+            "move it away, or delete its last line, to resume."
+        )
+    want = expected_iterations(total, eval_every)
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        cells = line.split(",")
+        where = f"{csv_path}, line {number}"
+        try:
+            values = [float(c) for c in cells]
+        except ValueError:
+            values = []
+        if len(values) != len(COLUMNS) or len(cells) != len(COLUMNS):
+            raise RunError(
+                f"{where}: {line[:60]!r} is not a row of {len(COLUMNS)} numbers; the file is left "
+                "as it is."
+            )
+        row = dict(zip(COLUMNS, values))
+        k = len(rows)
+        expected = want[k] if k < len(want) else None
+        if row["iteration"] != expected:
+            what = (
+                "a row past the end of the run"
+                if expected is None
+                else f"iteration {expected:,} is missing or out of order"
+            )
+            raise RunError(
+                f"{where}: iteration {row['iteration']:,.0f} where {what}; the evaluations "
+                f"must be {want[0]}, {want[1] if len(want) > 1 else ''}, ... every "
+                f"{eval_every:,} iterations, each once. The file is left as it is."
+            )
+        bad = [c for c in ("lr", "test_loss", "elapsed_s") if not math.isfinite(row[c])]
+        if bad or not 0.0 <= row["test_accuracy"] <= 1.0 or row["elapsed_s"] < 0:
+            raise RunError(f"{where}: impossible values ({line[:80]}); the file is left as it is.")
+        row["iteration"] = int(row["iteration"])
+        rows.append(row)
+    return rows
+
+
+# -- the provenance ----------------------------------------------------------------------------
+
+# The keys the runner reads back, and their types.
+_PROVENANCE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "policy_name": str,
+    "preset": dict,
+    "settings": dict,
+    "seed": int,
+    "data": dict,
+    "iteration": int,
+    "started": str,
+    "sessions": list,
+    "elapsed_s": (int, float),
+}
+
+
+def read_provenance(path: Path) -> dict[str, Any] | None:
+    """A run's provenance JSON, checked for the keys and types the runner reads back (None
+    when there is none yet)."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunError(
+            f"{path} is not readable JSON ({err}); it is left as it is: move it away to start over."
+        ) from None
+    if not isinstance(data, dict):
+        raise RunError(
+            f"{path} must hold a JSON object (a run's provenance); it holds a "
+            f"{type(data).__name__}. It is left as it is."
+        )
+    for key, kind in _PROVENANCE_KEYS.items():
+        value = data.get(key)
+        if key not in data or isinstance(value, bool) or not isinstance(value, kind):
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
+            raise RunError(
+                f"{path}: key {key!r} must be {names}; it is "
+                f"{'missing' if key not in data else repr(value)[:60]}. It is left as it is."
+            )
+    if data["seed"] < 0 or data["iteration"] < 0 or not math.isfinite(data["elapsed_s"]):
+        raise RunError(f"{path}: a negative seed or iteration, or a non-finite elapsed_s.")
+    if not isinstance(data["data"].get("sha256"), (str, type(None))):
+        raise RunError(f"{path}: key 'data.sha256' must be a string or null.")
+    return data
+
+
+# -- the checkpoint ----------------------------------------------------------------------------
+
+
+def add_checkpoint_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Write the run's identity into a saved ``.keras`` file (Keras ignores the extra member)."""
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr(CHECKPOINT_META, json.dumps(meta))
+
+
+def checkpoint_meta(path: Path) -> dict[str, Any] | None:
+    """The run a checkpoint belongs to, or None for a checkpoint from before they said so; a
+    truncated or damaged file is a RunError."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            if "model.weights.h5" not in names or "config.json" not in names:
+                raise RunError(
+                    f"{path} is not a complete Keras checkpoint (it lacks "
+                    f"{'model.weights.h5' if 'config.json' in names else 'config.json'}); it "
+                    "is left as it is: move it away, or restore it, to resume."
+                )
+            bad = z.testzip()
+            if bad is not None:
+                raise RunError(f"{path} is damaged ({bad} fails its CRC); it is left as it is.")
+            if CHECKPOINT_META not in names:
+                return None
+            meta = json.loads(z.read(CHECKPOINT_META))
+    except (zipfile.BadZipFile, OSError, EOFError, json.JSONDecodeError) as err:
+        raise RunError(
+            f"{path} cannot be read as a checkpoint (truncated or damaged: {err}); it is left "
+            "as it is: move it away, or restore it, to resume."
+        ) from None
+    if not isinstance(meta, dict):
+        raise RunError(f"{path}: its {CHECKPOINT_META} is not a JSON object.")
+    return meta
+
+
+# -- one runner per run ------------------------------------------------------------------------
+
+
+class RunLock:
+    """An exclusive lock on a run's files (``POLICY.lock`` beside them), held while it runs.
+
+    ``fcntl.flock`` dies with its process, so a killed or crashed run never leaves it stuck;
+    a second runner on the same files refuses in one line. Where ``fcntl`` is missing
+    (Windows), it does nothing.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: Any = None
+
+    def __enter__(self) -> RunLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("a+")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "another process"
+            self._file.close()
+            self._file = None
+            raise RunError(
+                f"another runner ({holder}) is running this run now ({self.path} is locked); "
+                "this one does nothing. Wait for it, or stop it first."
+            ) from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(f"pid {os.getpid()}")
+        self._file.flush()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._file is not None:
+            self._file.close()  # releases the lock
+            self._file = None

@@ -155,7 +155,7 @@ def test_ten_interrupts_at_random_moments_each_stop_within_5_seconds(tmp_path):
             out, err = proc.communicate(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
-            raise AssertionError(f"Ctrl-C after {delay:.1f} s was not acted on within 5 s")
+            raise AssertionError(f"Ctrl-C after {delay:.1f} s was not acted on in 5 s") from None
         took = time.monotonic() - sent
         assert proc.returncode == 130, (delay, err)
         lines = err.strip().splitlines()

@@ -68,6 +68,7 @@ test: setup browser lint
 
 bench: setup
 	$(BIN)/python bench/bench_policy.py
+	$(BIN)/python bench/bench_loader_memory.py
 	$(BIN)/python bench/bench_explorer.py
 	$(BIN)/python bench/bench_explorer_browser.py --presses 30
 	$(BIN)/python bench/bench_training.py --steps 60 --rounds 11

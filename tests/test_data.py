@@ -1,6 +1,8 @@
 """CIFAR-10 loading paths, the paper's preprocessing, and the synthetic stand-in."""
 
 import hashlib
+import io
+import os
 import pickle
 import tarfile
 from pathlib import Path
@@ -245,3 +247,197 @@ def test_the_teams_offline_copy():
     )
     subset = preprocess(data, seed=0, n_train=200)
     assert len(np.unique(subset.y_train)) == 10  # sorted by class in the file, shuffled here
+
+
+# -- hostile and oversized files (issues 23 and 26): refused before anything runs or allocates --
+
+
+class _RunsCode:
+    """A pickle that would run a shell command when loaded."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _tarball(path, members):
+    """A .tar.gz of ``members``: name -> bytes, or a TarInfo-making callable."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, content in members.items():
+            if callable(content):
+                content(tar, name)
+                continue
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return path
+
+
+def _official_members(data, prefix="cifar-10-batches-py/"):
+    rows = lambda x: x.transpose(0, 3, 1, 2).reshape(len(x), -1)  # noqa: E731
+    members = {}
+    for i, part in enumerate(np.array_split(np.arange(len(data.x_train)), 5), start=1):
+        members[f"{prefix}data_batch_{i}"] = pickle.dumps(
+            {b"data": rows(data.x_train[part]), b"labels": data.y_train[part].tolist()}, protocol=2
+        )
+    members[f"{prefix}test_batch"] = pickle.dumps(
+        {b"data": rows(data.x_test), b"labels": data.y_test.tolist()}, protocol=2
+    )
+    return members
+
+
+def test_a_pickle_that_runs_code_is_refused_before_it_runs(tmp_path, tiny):
+    marker = tmp_path / "pwned"
+    members = _official_members(tiny)
+    members["cifar-10-batches-py/data_batch_3"] = pickle.dumps(_RunsCode(marker), protocol=2)
+    path = _tarball(tmp_path / "cifar-10-python.tar.gz", members)
+    with pytest.raises(DataError, match=r"data_batch_3 asks to load posix\.system.*refused"):
+        load_cifar10(path)
+    assert not marker.exists()
+    # The same in an extracted folder.
+    folder = tmp_path / "cifar-10-batches-py"
+    write_official_batches(folder, tiny)
+    (folder / "test_batch").write_bytes(pickle.dumps(_RunsCode(marker)))
+    with pytest.raises(DataError, match=r"test_batch asks to load posix\.system"):
+        load_cifar10(folder)
+    assert not marker.exists()
+
+
+def test_a_pickle_of_the_right_kind_with_object_values_is_refused(tmp_path, tiny):
+    members = _official_members(tiny)
+    members["cifar-10-batches-py/test_batch"] = pickle.dumps(
+        {b"data": np.array([[object()]], dtype=object), b"labels": [0]}, protocol=2
+    )
+    with pytest.raises(DataError, match=r"test_batch"):
+        load_cifar10(_tarball(tmp_path / "c.tar.gz", members))
+
+
+def _symlink(target):
+    def add(tar, name):
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname = tarfile.SYMTYPE, target
+        tar.addfile(info)
+
+    return add
+
+
+def _huge(size):
+    def add(tar, name):
+        info = tarfile.TarInfo(name)
+        info.size = size
+        tar.addfile(info, io.BytesIO(bytes(size)))
+
+    return add
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda m: {**m, "../data_batch_1": m.pop("cifar-10-batches-py/data_batch_1")},
+            r"member '\.\./data_batch_1' points outside the archive",
+        ),
+        (
+            lambda m: {**m, "/tmp/evil/test_batch": m.pop("cifar-10-batches-py/test_batch")},
+            r"member '/tmp/evil/test_batch' points outside the archive",
+        ),
+        (
+            lambda m: {**m, "cifar-10-batches-py/x/../../../etc": b"boom"},
+            r"points outside the archive",
+        ),
+        (
+            lambda m: {
+                **{k: v for k, v in m.items() if not k.endswith("data_batch_2")},
+                "cifar-10-batches-py/data_batch_2": _symlink("/etc/passwd"),
+            },
+            r"member 'cifar-10-batches-py/data_batch_2' is a link",
+        ),
+        (
+            lambda m: {**m, "copy/data_batch_4": m["cifar-10-batches-py/data_batch_4"]},
+            r"members 'cifar-10-batches-py/data_batch_4' and 'copy/data_batch_4' could both be",
+        ),
+        (
+            lambda m: {
+                **{k: v for k, v in m.items() if not k.endswith("data_batch_5")},
+                "cifar-10-batches-py/data_batch_5": _huge(40 * 1024 * 1024),
+            },
+            r"declares 41,943,040 bytes; a CIFAR-10 batch is about 31 MB: refused unread",
+        ),
+    ],
+    ids=["dotdot", "absolute", "deep dotdot", "symlink", "two copies", "oversized"],
+)
+def test_hostile_tar_members_are_refused_and_nothing_is_written(tmp_path, tiny, change, message):
+    members = change(_official_members(tiny))
+    (tmp_path / "in").mkdir()
+    path = _tarball(tmp_path / "in" / "c.tar.gz", members)
+    before = sorted(p for p in tmp_path.rglob("*"))
+    with pytest.raises(DataError, match=message):
+        load_cifar10(path)
+    assert sorted(p for p in tmp_path.rglob("*")) == before
+    assert not Path("/tmp/evil").exists()
+
+
+def _npy_member(z, name, header_shape, dtype="|u1", body=b""):
+    """An .npy inside a zip whose header declares ``header_shape`` whatever its body holds."""
+    header = {"descr": dtype, "fortran_order": False, "shape": header_shape}
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    z.writestr(name, buffer.getvalue() + body)
+
+
+def test_npz_with_object_arrays_is_refused(tmp_path, tiny):
+    path = tmp_path / "objects.npz"
+    np.savez(path, x_train=np.array([object()] * 3, dtype=object), y_train=tiny.y_train,
+             x_test=tiny.x_test, y_test=tiny.y_test)  # fmt: skip
+    with pytest.raises(DataError, match=r"array 'x_train' holds object values.*refused"):
+        load_cifar10(path)
+
+
+def test_npz_declaring_an_enormous_shape_is_refused_before_allocating(tmp_path, tiny):
+    import tracemalloc
+    import zipfile
+
+    path = tmp_path / "enormous.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        _npy_member(z, "x_train.npy", (10**9, 32, 32, 3), body=b"\0" * 100)
+        for key in ("y_train", "x_test", "y_test"):
+            buffer = io.BytesIO()
+            np.save(buffer, getattr(tiny, key))
+            z.writestr(f"{key}.npy", buffer.getvalue())
+    tracemalloc.start()
+    with pytest.raises(
+        DataError, match=r"array 'x_train' declares shape \(1000000000, 32, 32, 3\)"
+    ):
+        load_cifar10(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5_000_000  # nothing near the declared 3 TB, nor any real array, was allocated
+
+
+def test_npz_over_the_data_sets_bytes_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "float64.npz"
+    with zipfile.ZipFile(path, "w") as z:  # full-size float64 images: 8 times CIFAR-10 in uint8
+        _npy_member(z, "x_train.npy", (50_000, 32, 32, 3), dtype="<f8", body=b"")
+        _npy_member(z, "y_train.npy", (50_000,), body=b"")
+        _npy_member(z, "x_test.npy", (10_000, 32, 32, 3), body=b"")
+        _npy_member(z, "y_test.npy", (10_000,), body=b"")
+    with pytest.raises(DataError, match=r"declares 1,228,800,000 bytes.*store the images as uint8"):
+        load_cifar10(path)
+
+
+def test_npz_shorter_than_its_header_is_refused(tmp_path, tiny):
+    import zipfile
+
+    path = tmp_path / "short.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        _npy_member(z, "x_train.npy", (60, 32, 32, 3), body=b"\0" * 10)
+        for key in ("y_train", "x_test", "y_test"):
+            buffer = io.BytesIO()
+            np.save(buffer, getattr(tiny, key))
+            z.writestr(f"{key}.npy", buffer.getvalue())
+    with pytest.raises(DataError, match=r"array 'x_train' is shorter than its header says"):
+        load_cifar10(path)

@@ -66,8 +66,9 @@ def _how_to() -> str:
 class _BatchUnpickler(pickle.Unpickler):
     """Admits only what CIFAR-10's python batches hold: numpy arrays (rebuilt by numpy's
     ``_reconstruct`` from an ``ndarray`` and a ``dtype``, or by ``_frombuffer`` in newer
-    pickles), and bytes encoded by ``_codecs`` in pickles written by Python 3. Every other global (``os.system``, ``builtins.eval``,
-    ``subprocess.Popen``, ...) is refused by name before anything is called."""
+    pickles), and bytes encoded by ``_codecs`` in pickles written by Python 3. Every other
+    global (``os.system``, ``builtins.eval``, ``subprocess.Popen``, ...) is refused by name
+    before anything is called."""
 
     ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"),

@@ -80,7 +80,9 @@ def _piecewise(
     starts = (0.0, *ends[:-1])
     out = None
     for k in reversed(range(len(ends))):
-        fraction = (iterations - starts[k]) / (ends[k] - starts[k])
+        # Clipped: past the last phase the value holds (a compiled step cannot raise), and no
+        # phase extrapolates beyond its ends.
+        fraction = xp.clip((iterations - starts[k]) / (ends[k] - starts[k]), 0.0, 1.0)
         value = _anneal(strategy, *values[k], fraction, xp)
         out = value if out is None else xp.where(iterations <= ends[k], value, out)
     return out
@@ -114,7 +116,10 @@ def _check_common(policy: Any) -> None:
         "pct_start",
         check_number("pct_start", policy.pct_start, low=0.0, high=1.0, high_inclusive=False),
     )
-    check_choice("anneal_strategy", policy.anneal_strategy, ANNEAL_STRATEGIES)
+    set_(
+        "anneal_strategy",
+        check_choice("anneal_strategy", policy.anneal_strategy, ANNEAL_STRATEGIES),
+    )
     if not isinstance(policy.three_phase, (bool, np.bool_)):
         raise TypeError(
             f"`three_phase` must be True or False. Received: three_phase={policy.three_phase!r}"
@@ -143,7 +148,18 @@ class OneCyclePolicy(_StepPolicy):
             "final_div_factor",
             check_number("final_div_factor", self.final_div_factor, low=0.0),
         )
+        if not math.isfinite(self.initial_lr):
+            raise ValueError(
+                "`max_lr` / `div_factor` (the starting rate) must be finite. Received: "
+                f"max_lr={self.max_lr!r}, div_factor={self.div_factor!r}"
+            )
         _check_common(self)
+
+    def bounds(self) -> tuple[float, float]:
+        """The least and the greatest rate: ``min_lr`` and ``max_lr`` (or the start, if a
+        ``div_factor`` under 1 puts it above the peak)."""
+        values = (self.initial_lr, self.max_lr, self.min_lr)
+        return min(values), max(values)
 
     @property
     def initial_lr(self) -> float:
@@ -165,10 +181,24 @@ class OneCyclePolicy(_StepPolicy):
 
 
 def _check_momenta(policy: Any) -> None:
+    # Below 1: a momentum of 1 never forgets (SGD's velocity grows without bound, Adam's bias
+    # correction divides by zero).
     base = check_number(
-        "base_momentum", policy.base_momentum, low=0.0, low_inclusive=True, high=1.0
+        "base_momentum",
+        policy.base_momentum,
+        low=0.0,
+        low_inclusive=True,
+        high=1.0,
+        high_inclusive=False,
     )
-    top = check_number("max_momentum", policy.max_momentum, low=0.0, low_inclusive=True, high=1.0)
+    top = check_number(
+        "max_momentum",
+        policy.max_momentum,
+        low=0.0,
+        low_inclusive=True,
+        high=1.0,
+        high_inclusive=False,
+    )
     if top < base:
         raise ValueError(
             f"`max_momentum` must be >= `base_momentum` ({base!r}). Received: "
@@ -193,6 +223,9 @@ class OneCycleMomentumPolicy(_StepPolicy):
         _check_momenta(self)
         _check_common(self)
 
+    def bounds(self) -> tuple[float, float]:
+        return self.base_momentum, self.max_momentum
+
     def formula(self, iterations: Any, xp: Any = np) -> Any:
         ends = phase_ends(self.total_steps, self.pct_start, self.three_phase)
         low, high = self.base_momentum, self.max_momentum
@@ -213,6 +246,15 @@ class _CyclicMomentum:
     def __post_init__(self) -> None:
         _check_momenta(self)
         _ = self.cycle  # validates the cycle's arguments now, not at the first call
+        if self.mode == "exp_range_bounds":
+            raise ValueError(
+                "`mode` must scale the amplitude for cyclical momentum ('triangular', "
+                "'triangular2', 'exp_range' or a scale_fn): 'exp_range_bounds' would decay the "
+                "momentum's band past max_momentum. Received: mode='exp_range_bounds'"
+            )
+
+    def bounds(self) -> tuple[float, float]:
+        return self.base_momentum, self.max_momentum
 
     @property
     def cycle(self) -> CyclicPolicy:
@@ -291,7 +333,7 @@ def one_cycle(iterations: Any, *arguments: Any, **keywords: Any) -> Any:
 def one_cycle_momentum(iterations: Any, *arguments: Any, **keywords: Any) -> Any:
     """The momentum of 1cycle at ``iterations``: from ``max_momentum`` down to ``base_momentum``
     while the rate rises, and back up while it falls (held at ``max_momentum`` in the third
-    phase). Arguments as :func:`one_cycle`; ``0 <= base_momentum <= max_momentum <= 1``.
+    phase). Arguments as :func:`one_cycle`; ``0 <= base_momentum <= max_momentum < 1``.
 
     Examples:
         >>> [round(one_cycle_momentum(i, total_steps=100), 6) for i in (0, 29, 99)]

@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple, Union
 
 import numpy as np
 
-from ._checks import as_iterations, check_int, check_number
+from ._checks import MAX_ITERATIONS, as_iterations, check_choice, check_number, check_whole
 from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction
 
 __all__ = [
@@ -157,13 +157,23 @@ class CyclicPolicy:
         if self.step_size_down is not None:
             set_("step_size_down", check_number("step_size_down", self.step_size_down, low=0.0))
         set_("gamma", check_number("gamma", self.gamma, low=0.0, high=1.0))
-        if self.mode not in MODES:
-            raise ValueError(f"`mode` must be one of {MODES}. Received: mode={self.mode!r}")
-        if self.scale_mode is not None and self.scale_mode not in SCALE_MODES:
+        period = self.step_size + self.resolved_step_size_down
+        # The cycle count i / period must stay finite for every iteration up to 2**53.
+        if not math.isfinite(period) or not math.isfinite(MAX_ITERATIONS / period):
             raise ValueError(
-                f"`scale_mode` must be None or one of {SCALE_MODES}. Received: "
-                f"scale_mode={self.scale_mode!r}"
+                "`step_size` + `step_size_down` (one cycle) must be finite and at least "
+                f"{MAX_ITERATIONS / np.finfo(float).max:.3g} iterations, so that the cycle count "
+                f"stays finite. Received: step_size={self.step_size!r}, "
+                f"step_size_down={self.step_size_down!r}"
             )
+        set_("mode", check_choice("mode", self.mode, MODES))
+        if self.scale_mode is not None:
+            if not (isinstance(self.scale_mode, str) and self.scale_mode in SCALE_MODES):
+                raise ValueError(
+                    f"`scale_mode` must be None or one of {SCALE_MODES}. Received: "
+                    f"scale_mode={self.scale_mode!r}"
+                )
+            set_("scale_mode", str(self.scale_mode))
         if self.scale_fn is None:
             own = _MODE_SCALE_MODE[self.mode]
             if self.scale_mode is not None and self.scale_mode != own:
@@ -229,6 +239,11 @@ class CyclicPolicy:
     def period(self) -> float:
         """Iterations in one full cycle."""
         return self.step_size + self.resolved_step_size_down
+
+    def bounds(self) -> tuple[float, float]:
+        """The least and the greatest rate over all iterations (``base_lr`` and ``max_lr``;
+        ``exp_range_bounds`` decays towards 0). A custom ``scale_fn`` must keep to [0, 1]."""
+        return (0.0 if self.scale_bounds else self.base_lr), self.max_lr
 
     def replace(self, **changes: Any) -> CyclicPolicy:
         """A copy with some arguments changed, validated again."""
@@ -369,12 +384,15 @@ def step_size_range(
         >>> step_size_range(50_000, 100)          # CIFAR-10 with the paper's batch of 100
         StepSizeRange(iterations_per_epoch=500, low=1000, high=5000)
     """
-    check_int("train_examples", train_examples, low=1)
-    check_int("batch_size", batch_size, low=1)
-    low, high = epochs
-    if not (0 < low <= high):
-        raise ValueError(
-            f"`epochs` must be (low, high) with 0 < low <= high. Received: epochs={epochs!r}"
-        )
+    train_examples = check_whole("train_examples", train_examples, low=1)
+    batch_size = check_whole("batch_size", batch_size, low=1)
+    message = (
+        f"`epochs` must be (low, high) with 0 < low <= high, finite. Received: epochs={epochs!r}"
+    )
+    if not isinstance(epochs, (tuple, list)) or len(epochs) != 2:
+        raise TypeError(message)
+    low, high = (check_number("epochs", e, low=0.0) for e in epochs)
+    if not low <= high:
+        raise ValueError(message)
     per_epoch = math.ceil(train_examples / batch_size)
     return StepSizeRange(per_epoch, max(1, round(low * per_epoch)), max(1, round(high * per_epoch)))

@@ -36,7 +36,9 @@ class ScaleFunction:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> ScaleFunction:
-        return cls(**config)
+        from ._serialize import checked_fields
+
+        return cls(**checked_fields(cls, config))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_iterations, check_number
+from ._checks import MAX_ITERATIONS, as_iterations, check_number, check_whole
 
 __all__ = ["Schedule", "Constant", "Exponential", "Linear", "Join", "Offset"]
 
@@ -28,6 +28,10 @@ class Schedule:
     evaluates ``formula`` with numpy; subclasses write ``formula`` once for any ``xp``."""
 
     def formula(self, iterations: Any, xp: Any = np) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def bounds(self) -> tuple[float, float]:  # pragma: no cover - abstract
+        """The least and the greatest value over all iterations, known from the arguments."""
         raise NotImplementedError
 
     def __call__(self, iterations: Any) -> Any:
@@ -48,6 +52,9 @@ class Constant(Schedule):
     def formula(self, iterations: Any, xp: Any = np) -> Any:
         return xp.zeros_like(iterations) + self.lr
 
+    def bounds(self) -> tuple[float, float]:
+        return self.lr, self.lr
+
 
 @dataclasses.dataclass(frozen=True)
 class Exponential(Schedule):
@@ -67,6 +74,9 @@ class Exponential(Schedule):
     def formula(self, iterations: Any, xp: Any = np) -> Any:
         return self.base_lr * xp.exp(iterations * math.log(self.gamma))
 
+    def bounds(self) -> tuple[float, float]:
+        return (self.base_lr if self.gamma == 1.0 else 0.0), self.base_lr
+
 
 @dataclasses.dataclass(frozen=True)
 class Linear(Schedule):
@@ -83,10 +93,18 @@ class Linear(Schedule):
         object.__setattr__(self, "start_lr", check_number("start_lr", self.start_lr, low=0.0))
         object.__setattr__(self, "end_lr", check_number("end_lr", self.end_lr, low=0.0))
         object.__setattr__(self, "steps", check_number("steps", self.steps, low=0.0))
+        if not math.isfinite(MAX_ITERATIONS / self.steps):
+            raise ValueError(
+                f"`steps` must be at least {MAX_ITERATIONS / np.finfo(float).max:.3g}, so that "
+                f"iterations / steps stays finite. Received: steps={self.steps!r}"
+            )
 
     def formula(self, iterations: Any, xp: Any = np) -> Any:
         fraction = xp.minimum(iterations / self.steps, 1.0)
         return self.start_lr + (self.end_lr - self.start_lr) * fraction
+
+    def bounds(self) -> tuple[float, float]:
+        return min(self.start_lr, self.end_lr), max(self.start_lr, self.end_lr)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +124,20 @@ class Join(Schedule):
     boundaries: Sequence[int]
 
     def __post_init__(self) -> None:
-        schedules, boundaries = tuple(self.schedules), tuple(self.boundaries)
+        for name in ("schedules", "boundaries"):
+            if isinstance(getattr(self, name), (str, bytes)) or not hasattr(
+                getattr(self, name), "__iter__"
+            ):
+                raise TypeError(
+                    f"`{name}` must be a sequence. Received: {name}={getattr(self, name)!r}"
+                )
+        schedules = tuple(self.schedules)
+        if not schedules:
+            raise ValueError("`schedules` must hold at least one schedule. Received: schedules=()")
+        boundaries = tuple(
+            check_whole(f"boundaries[{k}]", b, low=1, high=int(MAX_ITERATIONS))
+            for k, b in enumerate(self.boundaries)
+        )
         for k, schedule in enumerate(schedules):
             if not callable(getattr(schedule, "formula", None)):
                 raise TypeError(
@@ -125,6 +156,10 @@ class Join(Schedule):
             )
         object.__setattr__(self, "schedules", schedules)
         object.__setattr__(self, "boundaries", boundaries)
+
+    def bounds(self) -> tuple[float, float]:
+        lows, highs = zip(*(_bounds(s, f"schedules[{k}]") for k, s in enumerate(self.schedules)))
+        return min(lows), max(highs)
 
     def formula(self, iterations: Any, xp: Any = np) -> Any:
         out = self.schedules[0].formula(iterations, xp)
@@ -166,8 +201,24 @@ class Offset(Schedule):
         object.__setattr__(
             self,
             "iterations",
-            check_number("iterations", self.iterations, low=0.0, low_inclusive=True),
+            check_number(
+                "iterations", self.iterations, low=0.0, low_inclusive=True, high=MAX_ITERATIONS
+            ),
         )
+
+    def bounds(self) -> tuple[float, float]:
+        return _bounds(self.schedule, "schedule")
 
     def formula(self, iterations: Any, xp: Any = np) -> Any:
         return self.schedule.formula(iterations + self.iterations, xp)
+
+
+def _bounds(schedule: Any, name: str) -> tuple[float, float]:
+    """``schedule.bounds()``, or a TypeError naming ``name`` when it cannot say."""
+    bounds = getattr(schedule, "bounds", None)
+    if not callable(bounds):
+        raise TypeError(
+            f"`{name}` cannot be bounded: {type(schedule).__name__} has no `bounds()`. "
+            f"Received: {name}={schedule!r}"
+        )
+    return bounds()

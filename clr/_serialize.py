@@ -59,13 +59,35 @@ def to_config(obj: Any, fallback: Callable[[Any], Any] | None = None) -> Any:
     )
 
 
+def checked_fields(cls: type, config: Any) -> dict[str, Any]:
+    """``config`` for the dataclass ``cls``: a dict with none but its fields, or one line
+    naming what is wrong."""
+    if not isinstance(config, dict):
+        raise TypeError(f"The config of {cls.__name__} must be a dict. Received: {config!r}"[:300])
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(config) - fields)
+    if unknown:
+        raise ValueError(
+            f"The config of {cls.__name__} has unknown keys {unknown}; its keys are "
+            f"{sorted(fields)}."
+        )
+    return config
+
+
 def from_config(data: Any, fallback: Callable[[Any], Any] | None = None) -> Any:
-    """The inverse of :func:`to_config`."""
+    """The inverse of :func:`to_config`; every class and key is checked."""
     if isinstance(data, list):
         return tuple(from_config(item, fallback) for item in data)
     if isinstance(data, dict) and data.get("module") == "clr" and "class_name" in data:
-        cls = _registry()[data["class_name"]]
-        return cls(**{k: from_config(v, fallback) for k, v in data["config"].items()})
+        registry = _registry()
+        name = data["class_name"]
+        if name not in registry:
+            raise ValueError(
+                f"A config names the clr class {name!r}, which clr does not have; it has "
+                f"{sorted(registry)}."
+            )
+        config = checked_fields(registry[name], data.get("config"))
+        return registry[name](**{k: from_config(v, fallback) for k, v in config.items()})
     if isinstance(data, dict) and fallback is not None:
         return fallback(data)
     return data

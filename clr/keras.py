@@ -23,12 +23,14 @@ import warnings
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
-from ._checks import check_number
+from ._checks import check_float32, check_number, check_whole
 from ._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCyclePolicy
 from ._policies import CyclicPolicy
-from ._scales import ConstantScale, ExpScale, HalvingScale, SineScale
+from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
+from ._schedules import Join, Offset
 from ._serialize import from_config, to_config
 
 __all__ = [
@@ -62,6 +64,88 @@ def learning_rate_schedule(optimizer: keras.optimizers.Optimizer) -> Any:
     return None if isinstance(value, keras.Variable) else value
 
 
+def _check_float32_policy(policy: Any, prefix: str = "") -> None:
+    """Refuse, at construction, a policy whose numbers float32 cannot hold: Keras evaluates
+    the schedule in float32, where they would be infinite or zero (or, as divisors, overflow)."""
+    if isinstance(policy, Join):
+        for k, schedule in enumerate(policy.schedules):
+            _check_float32_policy(schedule, f"{prefix}schedules[{k}].")
+        return
+    if isinstance(policy, Offset):
+        _check_float32_policy(policy.schedule, f"{prefix}schedule.")
+        return
+    if dataclasses.is_dataclass(policy):
+        for field in dataclasses.fields(policy):
+            value = getattr(policy, field.name)
+            if isinstance(value, float):
+                check_float32(prefix + field.name, value)
+            elif isinstance(value, ScaleFunction) and dataclasses.is_dataclass(value):
+                _check_float32_policy(value, f"{prefix}{field.name}.")
+    divisors: dict[str, float] = {}
+    if isinstance(policy, CyclicPolicy):
+        divisors = {"step_size": policy.step_size, "step_size_down": policy.resolved_step_size_down}
+        check_float32(f"{prefix}max_lr - {prefix}base_lr", policy.max_lr - policy.base_lr)
+        check_float32(f"{prefix}step_size + {prefix}step_size_down", policy.period, divisor=True)
+    elif isinstance(policy, OneCyclePolicy):
+        check_float32(f"{prefix}max_lr / {prefix}div_factor", policy.initial_lr)
+        check_float32(
+            f"{prefix}max_lr / {prefix}div_factor / {prefix}final_div_factor", policy.min_lr
+        )
+    elif isinstance(policy, CyclicMomentumPolicy):
+        _check_float32_policy(policy.cycle, prefix)
+    for name, value in divisors.items():
+        check_float32(prefix + name, value, divisor=True)
+
+
+def _probe_keras_scale_fn(policy: Any) -> None:
+    """A custom ``scale_fn`` runs on float32 tensors inside the step: call it on the first cycles
+    now, as a tensor, and refuse NaN, infinities, values outside [0, 1] or the wrong shape."""
+    if isinstance(policy, CyclicMomentumPolicy):
+        policy = policy.cycle
+    if isinstance(policy, Join):
+        for schedule in policy.schedules:
+            _probe_keras_scale_fn(schedule)
+        return
+    if isinstance(policy, Offset):
+        _probe_keras_scale_fn(policy.schedule)
+        return
+    if not isinstance(policy, CyclicPolicy) or policy.scale_fn is None:
+        return
+    if isinstance(policy.scale_fn, ScaleFunction):
+        return
+    on_cycle = policy.resolved_scale_mode == "cycle"
+    probe = (
+        np.arange(1.0, 17.0, dtype=np.float32)
+        if on_cycle
+        else np.linspace(0.0, 16.0 * policy.period, 65).astype(np.float32)
+    )
+    name = "cycle numbers" if on_cycle else "iterations"
+    fn = policy.scale_fn
+    try:
+        values = ops.convert_to_numpy(fn(ops.convert_to_tensor(probe, "float32")))
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), probe.shape)
+    except Exception as err:
+        raise TypeError(
+            f"`scale_fn` failed on a float32 tensor of {name} ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}); inside Keras it must accept a "
+            f"tensor (write it with keras.ops) and return values in [0, 1]. Received: "
+            f"scale_fn={fn!r}"
+        ) from None
+    bad = ~np.isfinite(values) | (values < 0.0) | (values > 1.0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"`scale_fn` must return finite values in [0, 1]; on a float32 tensor it returned "
+            f"{values[i]!r} at {name[:-1]} {probe[i]:g}. Received: scale_fn={fn!r}"
+        )
+
+
+def _checked_for_keras(policy: Any) -> Any:
+    _check_float32_policy(policy)
+    _probe_keras_scale_fn(policy)
+    return policy
+
+
 class _PolicyKerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """A Keras schedule over one of clr's numpy policy dataclasses: it takes the policy's own
     arguments by the same names (``policy_class`` is their one home: its fields, defaults and
@@ -81,8 +165,14 @@ class _PolicyKerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
         super().__init__()
-        self.policy = self.policy_class(*args, **kwargs)
+        self.policy = _checked_for_keras(self.policy_class(*args, **kwargs))
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a string or None. Received: name={name!r}")
         self.name = name or type(self).__name__
+
+    def bounds(self) -> tuple[float, float]:
+        """The least and the greatest value of the schedule (its policy's ``bounds()``)."""
+        return self.policy.bounds()
 
     def _step(self, step: Any) -> Any:
         return ops.cast(step, "float32")
@@ -98,7 +188,9 @@ class _PolicyKerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Any:
-        config = dict(config)
+        config = _checked_config(
+            cls, config, {f.name for f in dataclasses.fields(cls.policy_class)}
+        )
         if config.get("scale_fn") is not None:
             config["scale_fn"] = keras.saving.deserialize_keras_object(config["scale_fn"])
         return cls(**config)
@@ -184,11 +276,25 @@ class PolicySchedule(keras.optimizers.schedules.LearningRateSchedule):
                 "xp)` "
                 f"method, such as clr.CyclicPolicy or clr.Join). Received: policy={policy!r}"
             )
-        self.policy = policy
+        if not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}")
+        self.policy = _checked_for_keras(policy)
         self.name = name
 
+    def bounds(self) -> tuple[float, float]:
+        """The least and the greatest value of the schedule (its policy's ``bounds()``)."""
+        bounds = getattr(self.policy, "bounds", None)
+        if not callable(bounds):
+            raise TypeError(f"{type(self.policy).__name__} cannot say its bounds.")
+        return bounds()
+
     def __call__(self, step: Any) -> Any:
-        return self.policy.formula(ops.cast(step, "float32"), ops)
+        # A policy with a horizon (1cycle) holds its last value past it, as OneCycle does.
+        step = ops.cast(step, "float32")
+        total = getattr(self.policy, "total_steps", None)
+        if total is not None:
+            step = ops.minimum(step, float(total - 1))
+        return self.policy.formula(step, ops)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -198,8 +304,31 @@ class PolicySchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> PolicySchedule:
+        config = _checked_config(cls, config, {"policy", "name"}, required={"policy"})
         policy = from_config(config["policy"], keras.saving.deserialize_keras_object)
         return cls(policy, name=config.get("name", "PolicySchedule"))
+
+
+def _checked_config(
+    cls: type, config: Any, known: set[str], required: set[str] = frozenset()
+) -> dict[str, Any]:
+    """A config for ``cls.from_config``: a dict with no unknown keys and the required ones,
+    or one line naming what is wrong (never a TypeError from deep inside)."""
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"`config` of {cls.__name__} must be a dict. Received: config={config!r}"[:300]
+        )
+    unknown = sorted(set(config) - known - {"name"})
+    missing = sorted(required - set(config))
+    if unknown or missing:
+        what = "; ".join(
+            ([f"unknown keys {unknown}"] if unknown else [])
+            + ([f"missing keys {missing}"] if missing else [])
+        )
+        raise ValueError(
+            f"`config` of {cls.__name__} has {what}; its keys are {sorted(known | {'name'})}."
+        )
+    return dict(config)
 
 
 class CyclicLR(keras.callbacks.Callback):
@@ -232,7 +361,7 @@ class CyclicLR(keras.callbacks.Callback):
 
     def __init__(self, *arguments: Any, **keywords: Any) -> None:
         super().__init__()
-        self.policy = CyclicPolicy(*arguments, **keywords)
+        self.policy = _checked_for_keras(CyclicPolicy(*arguments, **keywords))
         self.clr_iterations = 0
         self.trn_iterations = 0
         self.history: dict[str, list[float]] = {}
@@ -260,7 +389,9 @@ class CyclicLR(keras.callbacks.Callback):
         restarts too. ``history`` and ``trn_iterations`` are kept.
         """
         changes = {"base_lr": new_base_lr, "max_lr": new_max_lr, "step_size": new_step_size}
-        self.policy = self.policy.replace(**{k: v for k, v in changes.items() if v is not None})
+        self.policy = _checked_for_keras(
+            self.policy.replace(**{k: v for k, v in changes.items() if v is not None})
+        )
         self.clr_iterations = 0
 
     _reset = reset  # the original callback's name
@@ -276,11 +407,35 @@ class CyclicLR(keras.callbacks.Callback):
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.policy = self.policy.replace(
-            base_lr=state["base_lr"], max_lr=state["max_lr"], step_size=state["step_size"]
+        """Continue from :meth:`get_state`'s dict. Every key is checked (its type and range)
+        before anything changes; a wrong one raises naming it."""
+        keys = {"clr_iterations", "trn_iterations", "base_lr", "max_lr", "step_size"}
+        if not isinstance(state, dict):
+            raise TypeError(
+                f"`state` must be a dict from get_state() with keys {sorted(keys)}. "
+                f"Received: state={state!r}"[:300]
+            )
+        unknown, missing = sorted(set(state) - keys), sorted(keys - set(state))
+        if unknown or missing:
+            raise ValueError(
+                f"`state` must have exactly the keys {sorted(keys)}; "
+                + "; ".join(
+                    ([f"unknown {unknown}"] if unknown else [])
+                    + ([f"missing {missing}"] if missing else [])
+                )
+            )
+        counters = {
+            k: check_whole(f"state['{k}']", state[k], low=0)
+            for k in ("clr_iterations", "trn_iterations")
+        }
+        policy = _checked_for_keras(
+            self.policy.replace(
+                base_lr=state["base_lr"], max_lr=state["max_lr"], step_size=state["step_size"]
+            )
         )
-        self.clr_iterations = int(state["clr_iterations"])
-        self.trn_iterations = int(state["trn_iterations"])
+        self.policy = policy
+        self.clr_iterations = counters["clr_iterations"]
+        self.trn_iterations = counters["trn_iterations"]
 
     # -- Keras hooks ---------------------------------------------------------------------
     def on_train_begin(self, logs: dict | None = None) -> None:
@@ -326,24 +481,87 @@ class CyclicLR(keras.callbacks.Callback):
 
 
 def _as_learning_rate(learning_rate: Any) -> Any:
-    """A float or Keras schedule as it is; a numpy clr policy as a :class:`PolicySchedule`."""
-    return (
-        PolicySchedule(learning_rate)
-        if callable(getattr(learning_rate, "formula", None))
-        else learning_rate
-    )
+    """A learning rate as Keras takes it: a float (finite, >= 0, within float32), a Keras
+    schedule or a callable (as Keras' own optimizers), a clr policy wrapped as a
+    :class:`PolicySchedule` (whose values are >= 0 by construction)."""
+    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return learning_rate
+    if callable(getattr(learning_rate, "formula", None)):
+        return PolicySchedule(learning_rate)
+    if callable(learning_rate):
+        return learning_rate
+    value = check_number("learning_rate", learning_rate, low=0.0, low_inclusive=True)
+    return check_float32("learning_rate", value)
 
 
-def _as_hyperparameter(name: str, value: Any, high_inclusive: bool = True) -> Any:
-    """A float in [0, 1] (or [0, 1) with ``high_inclusive=False``) or a schedule of the step;
-    anything else raises here, at construction, rather than inside the compiled step."""
-    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
-        return value
+def _as_hyperparameter(name: str, value: Any) -> Any:
+    """A momentum-like hyper-parameter (``momentum``, ``beta_1``): a float in [0, 1), or a
+    schedule of the step whose values stay in [0, 1) over its whole range, known from its
+    ``bounds()`` (clr's policies and schedules, :class:`PolicySchedule` and clr's Keras
+    schedules). A schedule that cannot say its bounds is refused: a value of 1 or more inside
+    the compiled step would silently ruin training."""
     if callable(getattr(value, "formula", None)):  # a numpy clr policy: wrap it
-        return PolicySchedule(value)
-    return check_number(
+        value = PolicySchedule(value)
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+        bounds = getattr(value, "bounds", None)
+        try:
+            low, high = bounds() if callable(bounds) else (None, None)
+        except TypeError:
+            low, high = None, None
+        if low is None:
+            raise TypeError(
+                f"`{name}` schedule {type(value).__name__} cannot be bounded, so its values "
+                "cannot be checked to stay in [0, 1): use a clr schedule "
+                "(clr.keras.OneCycleMomentum, CyclicalMomentum, PolicySchedule of a clr policy). "
+                f"Received: {name}={value!r}"
+            )
+        if not (0.0 <= low and high < 1.0):
+            raise ValueError(
+                f"`{name}` must stay in [0, 1) at every step; this schedule ranges over "
+                f"[{low:g}, {high:g}]. Received: {name}={value!r}"
+            )
+        return value
+    number = check_number(name, value, low=0.0, low_inclusive=True, high=1.0, high_inclusive=False)
+    return check_float32(name, number)
+
+
+def _as_fraction(name: str, value: Any, high_inclusive: bool = False) -> float:
+    """A number in [0, 1) (``beta_2``, ``rho``) that takes no schedule: a schedule is refused
+    by name, since the Keras optimizer would bake it in as a constant."""
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule) or callable(
+        getattr(value, "formula", None)
+    ):
+        raise TypeError(
+            f"`{name}` takes a number, not a schedule: only clr.keras.SGD's `momentum` and "
+            f"clr.keras.Adam's `beta_1` follow a schedule. Received: {name}={value!r}"
+        )
+    number = check_number(
         name, value, low=0.0, low_inclusive=True, high=1.0, high_inclusive=high_inclusive
     )
+    return check_float32(name, number)
+
+
+def _check_optimizer_numbers(kwargs: dict[str, Any]) -> None:
+    """The usual Keras optimizer arguments, checked here rather than deep inside a step."""
+    if "epsilon" in kwargs:
+        kwargs["epsilon"] = check_float32(
+            "epsilon", check_number("epsilon", kwargs["epsilon"], low=0.0), divisor=True
+        )
+    for name in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm"):
+        if kwargs.get(name) is not None:
+            kwargs[name] = check_number(name, kwargs[name], low=0.0, low_inclusive=True)
+    if "initial_accumulator_value" in kwargs:
+        kwargs["initial_accumulator_value"] = check_number(
+            "initial_accumulator_value",
+            kwargs["initial_accumulator_value"],
+            low=0.0,
+            low_inclusive=True,
+        )
+    for name in ("beta_2", "rho"):
+        if name in kwargs:
+            kwargs[name] = _as_fraction(name, kwargs[name])
+    if "momentum" in kwargs:  # RMSprop's: a number only
+        kwargs["momentum"] = _as_fraction("momentum", kwargs["momentum"])
 
 
 class _ClrOptimizer:
@@ -359,6 +577,11 @@ class _ClrOptimizer:
     """
 
     def _init_multipliers(self, lr_multipliers: dict[str, float] | None) -> None:
+        if lr_multipliers is not None and not isinstance(lr_multipliers, dict):
+            raise TypeError(
+                "`lr_multipliers` must be a dict {'layer/variable': factor} or None. Received: "
+                f"lr_multipliers={lr_multipliers!r}"
+            )
         multipliers = dict(lr_multipliers or {})
         for key, value in multipliers.items():
             if not isinstance(key, str) or not key:
@@ -366,7 +589,11 @@ class _ClrOptimizer:
                     "`lr_multipliers` keys must be variable paths such as 'conv1/bias'. Received: "
                     f"{key!r}"
                 )
-            multipliers[key] = check_number(f"lr_multipliers[{key!r}]", value, low=0.0)
+            # >= 0: a multiplier of 0 freezes the variable, as Caffe's lr_mult: 0.
+            multipliers[key] = check_float32(
+                f"lr_multipliers[{key!r}]",
+                check_number(f"lr_multipliers[{key!r}]", value, low=0.0, low_inclusive=True),
+            )
         self.lr_multipliers = multipliers
         self._variable_multipliers: list[float] = []
 
@@ -457,8 +684,10 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
     Args:
         learning_rate: a float, a Keras schedule, or a clr policy (wrapped in
             :class:`PolicySchedule`).
-        momentum: a float in [0, 1], or a schedule of the step (``OneCycleMomentum``,
-            ``CyclicalMomentum``, a clr policy) evaluated inside the compiled step.
+        momentum: a float in [0, 1), or a schedule of the step (``OneCycleMomentum``,
+            ``CyclicalMomentum``, a clr policy or ``PolicySchedule``) evaluated inside the
+            compiled step; a schedule's values must stay in [0, 1) over its whole range (known
+            from its bounds; a schedule that cannot say them is refused).
         nesterov: Nesterov momentum.
         lr_multipliers: ``{"layer/variable": factor}``: that variable trains at ``factor`` times
             the rate (Caffe's ``lr_mult``; see ``clr.cifar10.models.caffe_lr_multipliers``).
@@ -476,6 +705,9 @@ class SGD(_ClrOptimizer, keras.optimizers.SGD):
     ) -> None:
         learning_rate = _as_learning_rate(learning_rate)
         momentum = _as_hyperparameter("momentum", momentum)
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"`nesterov` must be True or False. Received: nesterov={nesterov!r}")
+        _check_optimizer_numbers(kwargs)
         # Keras wants a float; a schedule is kept beside it and used in update_step.
         super().__init__(
             learning_rate=learning_rate,
@@ -532,10 +764,12 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
 
     Args:
         learning_rate: a float, a Keras schedule, or a clr policy.
-        beta_1: a float in [0, 1), or a schedule of the step.
+        beta_1: a float in [0, 1), or a schedule of the step whose values stay in [0, 1)
+            (as SGD's ``momentum``).
         lr_multipliers: as for :class:`SGD` (for Adam a multiplier scales the step size, as
             Caffe's ``lr_mult`` does, not the gradient).
-        **kwargs: Keras' Adam arguments (``beta_2``, ``epsilon``, ``amsgrad``, ...).
+        **kwargs: Keras' Adam arguments (``beta_2`` a number in [0, 1), ``epsilon`` > 0,
+            ``amsgrad``, ...).
     """
 
     def __init__(
@@ -547,7 +781,8 @@ class Adam(_ClrOptimizer, keras.optimizers.Adam):
     ) -> None:
         learning_rate = _as_learning_rate(learning_rate)
         # beta_1 = 1 would divide by 1 - 1**t = 0 in the bias correction.
-        beta_1 = _as_hyperparameter("beta_1", beta_1, high_inclusive=False)
+        beta_1 = _as_hyperparameter("beta_1", beta_1)
+        _check_optimizer_numbers(kwargs)
         super().__init__(
             learning_rate=learning_rate,
             beta_1=beta_1 if isinstance(beta_1, float) else 0.9,
@@ -594,6 +829,7 @@ def _with_multipliers(base: type) -> type:
             lr_multipliers: dict[str, float] | None = None,
             **kwargs: Any,
         ) -> None:
+            _check_optimizer_numbers(kwargs)
             super().__init__(learning_rate=_as_learning_rate(learning_rate), **kwargs)
             self._init_multipliers(lr_multipliers)
 
@@ -608,7 +844,10 @@ def _with_multipliers(base: type) -> type:
     Optimizer.__name__ = Optimizer.__qualname__ = base.__name__
     Optimizer.__doc__ = (
         f"Keras' {base.__name__} with per-variable ``lr_multipliers`` (Caffe's ``lr_mult``), "
-        "for the paper's Table 3."
+        "for the paper's Table 3. The learning rate may be a schedule; its other "
+        "hyper-parameters (``rho``, ``momentum``, ``epsilon``, ...) take numbers only, checked "
+        "at construction: a schedule for them is refused (only :class:`SGD`'s ``momentum`` and "
+        ":class:`Adam`'s ``beta_1`` follow one)."
     )
     return keras.saving.register_keras_serializable(package="clr")(Optimizer)
 

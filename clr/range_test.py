@@ -299,17 +299,90 @@ class RangeTestResult:
 
     @classmethod
     def load(cls, path: str | Path) -> RangeTestResult:
-        raw = json.loads(Path(path).read_text())
-        arrays = {"lr", "loss", "smoothed_loss", "accuracy", "val_loss", "val_accuracy"}
-        for name in arrays:
-            if raw[name] is not None:
-                raw[name] = np.array([np.nan if x is None else x for x in raw[name]], dtype=float)
-        raw["val_iterations"] = np.array(raw["val_iterations"], dtype=int)
+        """A result written by :meth:`save`. Every key is checked (present, of its type, the
+        arrays of one length); a wrong file raises one ``ValueError`` naming the file and the
+        key."""
+        path = Path(path)
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"No range-test result at {path}.") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(
+                f"{path} is not a range-test result: not readable JSON ({err})."
+            ) from None
+        if not isinstance(raw, dict):
+            raise ValueError(
+                f"{path} is not a range-test result: it holds a {type(raw).__name__}, not an "
+                "object."
+            )
         # Files written before the sweep's ends were renamed (they said min_lr/max_lr).
         for old, new in (("min_lr", "start_lr"), ("max_lr", "end_lr")):
-            if old in raw:
+            if old in raw and new not in raw:
                 raw[new] = raw.pop(old)
-        return cls(**raw)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        required = {n for n, f in fields.items() if f.default is dataclasses.MISSING}
+        unknown, missing = sorted(set(raw) - set(fields)), sorted(required - set(raw))
+        if unknown or missing:
+            what = "; ".join(
+                ([f"unknown keys {unknown}"] if unknown else [])
+                + ([f"missing keys {missing}"] if missing else [])
+            )
+            raise ValueError(f"{path} is not a range-test result: {what}.")
+
+        def array(key: str, optional: bool = False, integer: bool = False) -> np.ndarray | None:
+            value = raw[key]
+            if value is None and optional:
+                return None
+            if not isinstance(value, list) or not all(
+                x is None or (isinstance(x, (int, float)) and not isinstance(x, bool))
+                for x in value
+            ):
+                raise ValueError(f"{path}: key {key!r} must be a list of numbers (or null).")
+            if integer:  # save() writes them as floats: whole numbers >= 0
+                if not all(x is not None and x >= 0 and float(x).is_integer() for x in value):
+                    raise ValueError(
+                        f"{path}: key {key!r} must be a list of iterations (whole numbers >= 0)."
+                    )
+                return np.array(value, dtype=float).astype(int)
+            return np.array([np.nan if x is None else x for x in value], dtype=float)
+
+        lr, loss, smoothed = array("lr"), array("loss"), array("smoothed_loss")
+        accuracy = array("accuracy", optional=True)
+        val_iterations = array("val_iterations", integer=True)
+        val_loss, val_accuracy = array("val_loss"), array("val_accuracy", optional=True)
+        n = len(lr)
+        if n == 0 or not np.all(np.isfinite(lr)) or np.any(lr <= 0):
+            raise ValueError(f"{path}: key 'lr' must hold one finite rate > 0 per iteration.")
+        for key, values in (("loss", loss), ("smoothed_loss", smoothed), ("accuracy", accuracy)):
+            if values is not None and len(values) != n:
+                raise ValueError(f"{path}: key {key!r} has {len(values)} values for {n} rates.")
+        for key, values in (("val_loss", val_loss), ("val_accuracy", val_accuracy)):
+            if values is not None and len(values) != len(val_iterations):
+                raise ValueError(
+                    f"{path}: key {key!r} has {len(values)} values for {len(val_iterations)} "
+                    "evaluations."
+                )
+        if len(val_iterations) and int(val_iterations.max()) >= n:
+            raise ValueError(f"{path}: key 'val_iterations' names iterations past the {n} run.")
+        if raw["sweep"] not in ("linear", "exp"):
+            raise ValueError(f"{path}: key 'sweep' must be 'linear' or 'exp'.")
+        for key in ("start_lr", "end_lr"):
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{path}: key {key!r} must be a rate > 0.")
+        planned = raw["planned_iterations"]
+        if isinstance(planned, bool) or not isinstance(planned, int) or planned < n:
+            raise ValueError(f"{path}: key 'planned_iterations' must be an integer >= {n}.")
+        if not isinstance(raw.get("stopped_early", False), bool):
+            raise ValueError(f"{path}: key 'stopped_early' must be true or false.")
+        if not isinstance(raw.get("stop_reason"), (str, type(None))):
+            raise ValueError(f"{path}: key 'stop_reason' must be a string or null.")
+        return cls(
+            lr, loss, smoothed, accuracy, val_iterations, val_loss, val_accuracy, raw["sweep"],
+            float(raw["start_lr"]), float(raw["end_lr"]), planned,
+            raw.get("stopped_early", False), raw.get("stop_reason"),
+        )  # fmt: skip
 
 
 def lr_range_test(

@@ -87,7 +87,7 @@ def test_properties():
         ),
         (
             lambda: clr.cyclic_momentum(0, max_momentum=1.5),
-            r"`max_momentum` must be a finite number in \[0, 1\]",
+            r"`max_momentum` must be a finite number in \[0, 1\)",
         ),
         (lambda: clr.cyclic_momentum(0, step_size=0), r"`step_size` must be a finite number > 0"),
     ],
@@ -321,14 +321,59 @@ def test_keras_schedules_match_numpy_and_round_trip(schedule, numpy_fn):
 
 def test_optimizer_arguments_are_checked_at_construction():
     with pytest.raises(
-        ValueError, match=r"`momentum` must be a finite number in \[0, 1\]. Received: momentum=1.5"
+        ValueError, match=r"`momentum` must be a finite number in \[0, 1\). Received: momentum=1.5"
     ):
         ck.SGD(0.1, momentum=1.5)
-    with pytest.raises(ValueError, match=r"`lr_multipliers\['x'\]` must be a finite number > 0"):
-        ck.SGD(0.1, lr_multipliers={"x": 0})
+    with pytest.raises(ValueError, match=r"`lr_multipliers\['x'\]` must be a finite number >= 0"):
+        ck.SGD(0.1, lr_multipliers={"x": -1})
     model = linear_model()
     model.compile(ck.SGD(0.1, lr_multipliers={"no_such/bias": 2.0}), "mse")
     with pytest.raises(
         ValueError, match=r"'no_such/bias' must name exactly one trainable variable; it matches 0"
     ):
+        model.train_on_batch(*data(1)[0])
+
+
+# The 1cycle and momentum API under the bad arguments of issue 23: each a clear error naming
+# the argument, as for the CLR policies.
+BAD_ONE_CYCLE = [
+    (lambda: clr.OneCyclePolicy(float("nan"), 100), ValueError, r"`max_lr` must be a finite"),
+    (lambda: clr.OneCyclePolicy(float("inf"), 100), ValueError, r"`max_lr` must be a finite"),
+    (lambda: clr.OneCyclePolicy(np.array(0.1), 100), TypeError, r"`max_lr`.*a numpy array"),
+    (lambda: clr.OneCyclePolicy(True, 100), TypeError, r"`max_lr` must be a finite number"),
+    (lambda: clr.OneCyclePolicy(0.1, True), TypeError, r"`total_steps` must be an integer"),
+    (lambda: clr.OneCyclePolicy(0.1, 100, pct_start=0), ValueError, r"`pct_start`.*\(0, 1\)"),
+    (lambda: clr.OneCyclePolicy(0.1, 100, pct_start=1), ValueError, r"`pct_start`.*\(0, 1\)"),
+    (lambda: clr.OneCyclePolicy(0.1, 1), ValueError, r"`total_steps` must be an integer >= 2"),
+    (lambda: clr.OneCyclePolicy(0.1, 100, div_factor=1e-310), ValueError, r"`div_factor`"),
+    (lambda: clr.OneCyclePolicy(0.1, 100, three_phase=1), TypeError, r"`three_phase` must be"),
+    (lambda: clr.OneCyclePolicy(0.1, 100, anneal_strategy="cosine"), ValueError,
+     r"`anneal_strategy` must be one of \('cos', 'linear'\)"),
+    (lambda: clr.OneCycleMomentumPolicy(100, max_momentum=1.0), ValueError,
+     r"`max_momentum` must be a finite number in \[0, 1\)"),
+    (lambda: clr.OneCycleMomentumPolicy(100, base_momentum=float("nan")), ValueError,
+     r"`base_momentum`"),
+    (lambda: clr.CyclicMomentumPolicy(max_momentum=1.2), ValueError, r"`max_momentum`.*\[0, 1\)"),
+    (lambda: clr.CyclicMomentumPolicy(mode="exp_range_bounds", gamma=0.9), ValueError,
+     r"`mode` must scale the amplitude for cyclical momentum"),
+    (lambda: ck.SGD(momentum=1.0), ValueError, r"`momentum` must be a finite number in \[0, 1\)"),
+    (lambda: ck.Adam(beta_1=clr.Linear(0.9, 1.0, 100)), ValueError,
+     r"`beta_1` must stay in \[0, 1\) at every step; this schedule ranges over \[0\.9, 1\]"),
+    (lambda: ck.SGD(lr_multipliers={"conv1/bias": -1.0}), ValueError,
+     r"`lr_multipliers\['conv1/bias'\]` must be a finite number >= 0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "make, error, message", BAD_ONE_CYCLE, ids=[m for _, _, m in BAD_ONE_CYCLE]
+)
+def test_bad_one_cycle_and_momentum_arguments_name_themselves(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_lr_multipliers_naming_no_variable_say_which():
+    model = linear_model()
+    model.compile(ck.SGD(0.1, lr_multipliers={"dense/no_such": 2.0}), "mse")
+    with pytest.raises(ValueError, match=r"`lr_multipliers` key 'dense/no_such' must name exactly"):
         model.train_on_batch(*data(1)[0])

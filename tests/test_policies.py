@@ -277,11 +277,14 @@ def test_bad_parameters_are_refused_with_a_clear_message(kwargs, error, message)
         (
             -1,
             ValueError,
-            r"`iterations` must be finite and >= 0\. Received: iterations containing -1\.0",
+            r"`iterations` must be finite, >= 0 and <= 2\*\*53\. Received: iterations containing "
+            r"-1\.0",
         ),
         ([0, 5, -3], ValueError, r"`iterations`.*-3\.0"),
         (float("nan"), ValueError, r"`iterations`.*nan"),
-        ("10", TypeError, r"`iterations` must be a non-negative number"),
+        ("10", TypeError, r"`iterations` must be a number in \[0, 2\*\*53\]"),
+        (2.0**54, ValueError, r"`iterations` must be finite, >= 0 and <= 2\*\*53"),
+        (True, TypeError, r"`iterations` must be a number"),
         ([[0, 1], [2]], TypeError, r"`iterations`"),
     ],
 )

@@ -34,14 +34,23 @@ setup: $(STAMP) $(IPYTHONDIR)/profile_default/ipython_kernel_config.py $(LAB_SET
 # JupyterLab refuses to run as root unless told (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# Both servers listen on 127.0.0.1 only; JupyterLab keeps its random token (printed in the URL
+# it opens). tests/test_servers.py starts them with these very arguments and checks both.
+LAB_ARGS := --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
+	--LabApp.default_url=/lab/tree/01_policy_explorer.ipynb \
+	--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+APP_ARGS := notebooks/explorer_app.ipynb --Voila.ip=127.0.0.1 --port=8866
+
 lab: setup
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
-		--LabApp.default_url=/lab/tree/01_policy_explorer.ipynb \
-		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
 # The workshop projector view: the explorer as a Voila app, no code shown.
 app: setup
-	$(BIN)/voila notebooks/explorer_app.ipynb --Voila.ip=127.0.0.1 --port=8866
+	$(BIN)/voila $(APP_ARGS)
+
+# `make -s print-LAB_ARGS`: a variable's value (the tests read the servers' arguments so).
+print-%:
+	@echo $($*)
 
 # Debian's Chromium for the browser tests (Playwright's own download does not work offline).
 # Without root or apt the browser tests skip and say why; with them, a failed install fails.

@@ -12,8 +12,9 @@ checkpoint. So:
 - killing the whole command and running it again continues the grid; finished runs are left
   alone (the runner sees they are complete and trains nothing).
 
-Without ``--address`` the command starts a local Ray cluster of its own (dashboard off, bound
-to 127.0.0.1, usage statistics off) and stops it at the end; with one, it joins that cluster.
+Without ``--address`` the command starts a local Ray cluster of its own (dashboard off, usage
+statistics off, every server listening on 127.0.0.1 only, Ray's token authentication on) and
+stops it at the end; with one, it joins that cluster.
 Every trial asks for ``--cpus-per-trial`` CPUs (and ``--gpus-per-trial`` GPUs).
 
 On a cluster, ``--out`` must be storage every node sees at the same path (a shared file
@@ -26,6 +27,7 @@ Importing this module does not import Ray; :func:`run_grid` does.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import time
@@ -123,6 +125,26 @@ def _trial(space: dict[str, Any]) -> None:
     print(f"grid | {name}: complete, {path}", flush=True)
 
 
+@contextlib.contextmanager
+def _loopback_node() -> Any:
+    """A local cluster whose servers listen on 127.0.0.1 only.
+
+    Ray turns a node address of 127.0.0.1 into the machine's reachable address (so that other
+    nodes could join) and then listens on all interfaces (measured with Ray 2.60:
+    ``services.resolve_ip_for_localhost``). A one-machine grid wants no other node, so the
+    address is kept as given while the cluster starts; GCS, raylet, workers and agents then
+    bind to loopback (tests/test_servers.py checks every listening socket).
+    """
+    import ray._private.services as services
+
+    resolve = services.resolve_ip_for_localhost
+    services.resolve_ip_for_localhost = lambda host: host
+    try:
+        yield
+    finally:
+        services.resolve_ip_for_localhost = resolve
+
+
 def run_grid(
     policies: list[str],
     seeds: list[int],
@@ -147,14 +169,15 @@ def run_grid(
     from ray import tune
 
     if address is None:
-        ray.init(
-            include_dashboard=False,
-            _node_ip_address="127.0.0.1",
-            num_cpus=max(os.cpu_count() or 1, int(cpus_per_trial)),
-            object_store_memory=200 * 1024**2,  # the trials pass no data through Ray
-            log_to_driver=True,
-            configure_logging=False,
-        )
+        with _loopback_node():
+            ray.init(
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                num_cpus=max(os.cpu_count() or 1, int(cpus_per_trial)),
+                object_store_memory=200 * 1024**2,  # the trials pass no data through Ray
+                log_to_driver=True,
+                configure_logging=False,
+            )
     else:
         ray.init(address=address, log_to_driver=True)
     try:

@@ -395,8 +395,10 @@ def lr_range_test(
     iterations: int | None = None,
     epochs: float | None = None,
     sweep: str = "linear",
-    batch_size: int = 32,
-    validation_data: tuple[Any, Any] | None = None,
+    batch_size: int | None = None,
+    sample_weight: Any = None,
+    validation_data: Any = None,
+    validation_steps: int | None = None,
     eval_every: int | None = None,
     smoothing: float = 0.98,
     stop_factor: float | None = 4.0,
@@ -408,37 +410,45 @@ def lr_range_test(
 
     The paper's CIFAR-10 test is a ``"linear"`` sweep over 8 epochs with accuracy on held-out
     data (``validation_data``, every ``eval_every`` iterations); ``"exp"`` spaces the rates
-    geometrically, as fastai does. Each batch's loss comes from ``train_on_batch`` (Keras'
-    batch-end logs hold a running mean since the epoch began, which shifts the curve right).
-    The sweep stops early when the smoothed loss exceeds ``stop_factor`` times its best or is
-    not finite, and the result says so.
+    geometrically, as fastai does. Each batch's loss is that batch's own (the metrics are reset
+    before every batch; Keras' batch-end logs hold a running mean since the epoch began, which
+    shifts the curve right). The sweep stops early when the smoothed loss exceeds
+    ``stop_factor`` times its best or is not finite, and the result says so.
 
     Afterwards the model's weights and the optimizer's variables (its step count, momentum,
     learning rate) are exactly what they were before, also when the sweep stopped early or was
     interrupted by an exception or KeyboardInterrupt. An optimizer not yet built is built first,
-    so its fresh state is what comes back.
+    so its fresh state is what comes back. (A generator's consumed batches cannot come back.)
 
     Args:
         model: a compiled Keras model whose optimizer has a float learning rate.
-        x, y: training inputs and targets (arrays); each epoch's batches in a new seeded order
-            (full batches; a partial last batch is left out).
+        x, y: what ``model.fit`` takes: in-memory arrays (each epoch's full batches in a new
+            seeded order; a partial last batch is left out), or a pipeline that brings its own
+            batches and targets (``y`` None): a ``tf.data.Dataset``, a
+            ``keras.utils.PyDataset``, a PyTorch ``DataLoader`` (torch backend) or a generator
+            of ``(x, y)``/``(x, y, sample_weight)``.
         start_lr, end_lr: the swept range, ``0 < start_lr < end_lr``.
         iterations, epochs: the length of the sweep; give one (``epochs`` counts passes over
-            ``x``). At least 10 iterations.
+            ``x``). At least 10 iterations. A finite pipeline must hold them (or pass
+            ``epochs`` to read a Dataset/PyDataset/DataLoader several times); an infinite one
+            needs ``iterations``.
         sweep: ``"linear"`` or ``"exp"``.
-        validation_data: ``(x_val, y_val)`` evaluated every ``eval_every`` iterations (default:
+        batch_size: for arrays (default 32); None for a pipeline, which batches itself.
+        sample_weight: per-example weights for arrays.
+        validation_data: ``(x_val, y_val)`` arrays or a pipeline (read once, ``validation_steps``
+            batches of an endless one), evaluated every ``eval_every`` iterations (default:
             about 40 evaluations over the sweep).
         smoothing: beta of the debiased moving average of the loss, in [0, 1).
         stop_factor: stop when the smoothed loss exceeds this times its best; None never stops.
-        seed: seeds the order of the batches.
+        seed: seeds the order of the batches of arrays.
 
     Returns:
         A :class:`RangeTestResult`: ``.suggest()``, ``.plot()``, ``.save(path)``.
     """
     import keras
 
-    from ._batches import batch_indices
     from ._checks import check_choice, check_int, check_number
+    from ._pipelines import training_batches, validation_arrays
     from .keras import learning_rate_schedule
 
     start_lr = check_number("start_lr", start_lr, low=0.0)
@@ -447,28 +457,13 @@ def lr_range_test(
         raise ValueError(
             f"`end_lr` must be > `start_lr` ({start_lr!r}). Received: end_lr={end_lr!r}"
         )
-    check_choice("sweep", sweep, ("linear", "exp"))
-    if (iterations is None) == (epochs is None):
-        raise ValueError(
-            f"Give exactly one of `iterations` and `epochs`. Received: iterations={iterations!r}, "
-            f"epochs={epochs!r}"
-        )
-    n = len(x)
-    batch_size = check_int("batch_size", batch_size, low=1, high=n)
-    per_epoch = n // batch_size
-    if epochs is not None:
-        iterations = round(check_number("epochs", epochs, low=0.0) * per_epoch)
-    iterations = check_int("iterations", iterations, low=10)
+    sweep = check_choice("sweep", sweep, ("linear", "exp"))
     smoothing = check_number(
         "smoothing", smoothing, low=0.0, low_inclusive=True, high=1.0, high_inclusive=False
     )
     if stop_factor is not None:
         stop_factor = check_number("stop_factor", stop_factor, low=1.0)
-    eval_every = (
-        max(1, iterations // 40)
-        if eval_every is None
-        else check_int("eval_every", eval_every, low=1)
-    )
+    seed = check_int("seed", seed, low=0)
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise ValueError(
@@ -479,11 +474,24 @@ def lr_range_test(
             "lr_range_test sets the optimizer's learning rate each batch: compile the model with a "
             "float `learning_rate`, not a schedule."
         )
+    batches = training_batches(
+        x, y, batch_size=batch_size, iterations=iterations, epochs=epochs, seed=seed,
+        sample_weight=sample_weight,
+    )  # fmt: skip
+    iterations = len(batches)
+    eval_every = (
+        max(1, iterations // 40)
+        if eval_every is None
+        else check_int("eval_every", eval_every, low=1)
+    )
+    validation = None
+    if validation_data is not None:
+        validation = validation_arrays(validation_data, validation_steps)
 
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
-    weights = [np.array(v) for v in model.weights]
-    optimizer_state = [np.array(v) for v in optimizer.variables]
+    weights = [keras.ops.convert_to_numpy(v) for v in model.weights]
+    optimizer_state = [keras.ops.convert_to_numpy(v) for v in optimizer.variables]
 
     t = np.arange(iterations) / max(iterations - 1, 1)
     lrs = (
@@ -498,10 +506,10 @@ def lr_range_test(
         iterations, verbose=verbose, stateful_metrics=["lr", "smoothed_loss"]
     )
     try:
-        for i, lr in enumerate(lrs):
-            idx = batch_indices(i, n, batch_size, seed)
+        for i, (lr, (bx, by, bw)) in enumerate(zip(lrs, batches)):
             optimizer.learning_rate = float(lr)
-            logs = model.train_on_batch(x[idx], None if y is None else y[idx], return_dict=True)
+            model.reset_metrics()  # so that the logs are this batch's, on every Keras version
+            logs = model.train_on_batch(bx, by, sample_weight=bw, return_dict=True)
             loss = float(logs["loss"])
             losses.append(loss)
             acc_key = next((k for k in logs if "acc" in k), None)
@@ -509,10 +517,12 @@ def lr_range_test(
                 accuracies.append(float(logs[acc_key]))
             smoothed = average.update(loss)
             smooth.append(smoothed)
-            if validation_data is not None and (i % eval_every == 0 or i == iterations - 1):
+            if validation is not None and (i % eval_every == 0 or i == iterations - 1):
+                vx, vy, vw = validation
                 result = model.evaluate(
-                    *validation_data, batch_size=max(batch_size, 256), verbose=0, return_dict=True
-                )
+                    vx, vy, sample_weight=vw, batch_size=max(batches.batch_size or 0, 256),
+                    verbose=0, return_dict=True,
+                )  # fmt: skip
                 val_it.append(i)
                 val_loss.append(float(result["loss"]))
                 key = next((k for k in result if "acc" in k), None)
@@ -535,6 +545,7 @@ def lr_range_test(
             variable.assign(value)
         for variable, value in zip(optimizer.variables, optimizer_state):
             variable.assign(value)
+        model.reset_metrics()
         model.stop_training = False
     done = len(losses)
     return RangeTestResult(

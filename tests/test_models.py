@@ -81,6 +81,12 @@ def data_gradients(model, loss_fn, x, y, variables):
             next(i for i, v in enumerate(model.trainable_variables) if v is w) for w in variables
         ]
         return [np.asarray(grads[i]) for i in index]
+    if keras.backend.backend() == "torch":
+        import torch
+
+        data_loss = loss_fn(torch.as_tensor(y), model(torch.as_tensor(x), training=True))
+        grads = torch.autograd.grad(data_loss, [v.value for v in variables])
+        return [g.detach().cpu().numpy() for g in grads]
     import tensorflow as tf
 
     with tf.GradientTape() as tape:

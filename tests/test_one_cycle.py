@@ -227,8 +227,10 @@ def test_scheduled_momentum_matches_hand_written_sgd(nesterov):
 
 
 def test_a_callback_setting_momentum_changes_nothing_but_the_schedule_does():
-    """What blog-post one-cycle callbacks do: set optimizer.momentum after compiling. Keras has
-    baked the float into the compiled step, so the weights are those of constant momentum."""
+    """What blog-post one-cycle callbacks do: set optimizer.momentum after compiling. On
+    TensorFlow and JAX, Keras has baked the float into the compiled step, so the weights are
+    those of constant momentum. The torch backend runs the step eagerly: there the callback
+    does act (documented in the README); the schedule acts on every backend."""
     batches = data()
 
     def naive(model, i):
@@ -236,7 +238,10 @@ def test_a_callback_setting_momentum_changes_nothing_but_the_schedule_does():
 
     _, with_callback = trajectory(keras.optimizers.SGD(0.05, momentum=0.9), batches, callback=naive)
     _, constant = trajectory(keras.optimizers.SGD(0.05, momentum=0.9), batches)
-    np.testing.assert_array_equal(with_callback, constant)
+    if keras.backend.backend() == "torch":
+        assert np.abs(np.array(with_callback) - np.array(constant)).max() > 1e-3
+    else:
+        np.testing.assert_array_equal(with_callback, constant)
     zero_after_first = clr.Join((clr.Constant(0.9), clr.Constant(1e-30)), (1,))
     _, scheduled = trajectory(ck.SGD(0.05, momentum=zero_after_first), batches)
     assert np.abs(np.array(scheduled) - np.array(constant)).max() > 1e-3

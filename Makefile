@@ -1,5 +1,6 @@
 # Two commands do all the set-up:  `make lab`  and  `make test`.
-# Both create .venv if it is missing and (re)install only when pyproject.toml changed.
+# Both create .venv if it is missing and (re)install only when pyproject.toml or the lock
+# (constraints.txt: every package at its exact version) changed.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,13 +11,27 @@ export IPYTHONDIR      := $(CURDIR)/.ipython
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND   ?= tensorflow
 
-.PHONY: setup browser lab app lint test bench notebooks clean
+.PHONY: setup browser lab app lint test bench notebooks clean lock
 
-$(STAMP): pyproject.toml
+LOCK := constraints.txt
+
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[all]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip
+	@# The distribution was called `clr` before 0.2.0: a set-up made then has it installed.
+	$(BIN)/python -m pip uninstall --quiet --yes clr 2>/dev/null || true
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[all]'
 	touch $(STAMP)
+
+# Regenerate the lock from a fresh virtual environment: the newest releases pyproject.toml's
+# ranges allow, and PyTorch's CPU build (the torch backend's run in `make test`).
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[all]' torch==2.13.0
+	head -5 $(LOCK) > $(LOCK).new
+	.venv-lock/bin/python -m pip freeze --all --exclude-editable | sed 's/+cpu$$//' >> $(LOCK).new
+	mv $(LOCK).new $(LOCK) && rm -rf .venv-lock
 
 $(IPYTHONDIR)/profile_default/ipython_kernel_config.py: tests/ipython_kernel_config.py
 	mkdir -p $(dir $@)
@@ -60,8 +75,8 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "No Chromium and no root/apt-get to install it: the browser tests will skip."; fi
 
-# The whole suite on TensorFlow, then the Keras tests again on JAX (the schedules, momentum
-# optimizers, save/load and range test must hold on any backend).
+# The Keras tests: the schedules, momentum optimizers, save/load and range test must hold on
+# any backend.
 KERAS_TESTS := tests/test_keras.py tests/test_keras_entry_points.py tests/test_one_cycle.py \
 	tests/test_range_test.py tests/test_range_test_pipelines.py tests/test_models.py
 
@@ -72,9 +87,17 @@ lint: setup
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/ruff check $(LINTED)
 
+# The whole suite on TensorFlow (tests/test_package.py builds the wheel and sdist and installs
+# them into clean environments: numpy only, and the oldest versions the ranges allow, where the
+# Keras tests run again), then the Keras tests on JAX, and on torch where PyTorch is installed
+# (.ci/run installs its CPU build).
 test: setup browser lint
 	$(BIN)/python -m pytest
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -p no:nbval -o addopts=-ra $(KERAS_TESTS)
+	@if $(BIN)/python -c "import torch" 2>/dev/null; then \
+		KERAS_BACKEND=torch $(BIN)/python -m pytest -p no:nbval -o addopts=-ra $(KERAS_TESTS); \
+	else echo "PyTorch is not installed: the Keras tests' torch run is skipped" \
+		"($(BIN)/python -m pip install -c $(LOCK) torch)."; fi
 
 bench: setup
 	$(BIN)/python bench/bench_policy.py
@@ -96,4 +119,4 @@ notebooks: setup
 	$(BIN)/python scripts/build_workshop_notebooks.py --clear
 
 clean:
-	rm -rf $(VENV) $(IPYTHONDIR) .pytest_cache
+	rm -rf $(VENV) $(IPYTHONDIR) .pytest_cache build

@@ -26,7 +26,19 @@ from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineS
 from ._schedules import Constant, Exponential, Join, Linear, Offset, Schedule
 from .range_test import RangeTestResult, Suggestion, Suggestions, lr_range_test
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (``pip install cyclical-lr``); a source checkout
+    that was never installed says so."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cyclical-lr")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "__version__",

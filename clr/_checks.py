@@ -101,7 +101,8 @@ def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
     the plain ``str`` it equals (and is returned as one)."""
     if isinstance(value, str) and not isinstance(value, np.ndarray):
         value = str(value)
-    if not any(value == c and type(value) is type(c) for c in choices):
+    # The type first: an array compared with == gives an array, whose truth value raises.
+    if not any(type(value) is type(c) and value == c for c in choices):
         raise ValueError(f"`{name}` must be one of {choices}. {_received(name, value)}")
     return value
 

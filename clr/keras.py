@@ -22,9 +22,19 @@ import inspect
 import warnings
 from typing import Any
 
-import keras
 import numpy as np
-from keras import ops
+
+try:
+    import keras
+except ImportError as err:  # say what to install, not only what is missing
+    raise ImportError(
+        "clr.keras needs Keras 3 and a backend: pip install 'cyclical-lr[keras]' keeps your "
+        "TensorFlow, JAX or PyTorch (or add one: 'cyclical-lr[tensorflow-cpu]'). "
+        f"Import failed: {err}"
+    ) from err
+if not keras.__version__.startswith("3."):
+    raise ImportError(f"clr.keras needs Keras 3; this is Keras {keras.__version__}.")
+from keras import ops  # noqa: E402
 
 from ._checks import check_float32, check_number, check_whole
 from ._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCyclePolicy
@@ -58,10 +68,14 @@ def learning_rate_schedule(optimizer: keras.optimizers.Optimizer) -> Any:
     (a variable that a callback may set).
 
     Keras 3 has no public way to ask: ``optimizer.learning_rate`` returns the current value
-    either way. This is the one place in clr that reads the private ``_learning_rate``.
+    either way. This is the one place in clr that reads the private ``_learning_rate``. A
+    variable is told apart by its ``assign`` (``keras.Variable`` is not its class on every
+    Keras 3 release).
     """
     value = getattr(optimizer, "_learning_rate", None)
-    return None if isinstance(value, keras.Variable) else value
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+        return value
+    return value if callable(value) and not hasattr(value, "assign") else None
 
 
 def _check_float32_policy(policy: Any, prefix: str = "") -> None:
@@ -465,7 +479,7 @@ class CyclicLR(keras.callbacks.Callback):
         self._lr = self.clr()
         self.model.optimizer.learning_rate = self._lr
         if self._steps_per_batch > 1:
-            self._iterations_at_begin = int(self.model.optimizer.iterations)
+            self._iterations_at_begin = _count(self.model.optimizer.iterations)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         history = self.history
@@ -475,9 +489,14 @@ class CyclicLR(keras.callbacks.Callback):
             history.setdefault(key, []).append(value)
         steps = 1
         if self._steps_per_batch > 1:
-            steps = int(self.model.optimizer.iterations) - self._iterations_at_begin
+            steps = _count(self.model.optimizer.iterations) - self._iterations_at_begin
         self.trn_iterations += steps
         self.clr_iterations += steps
+
+
+def _count(variable: Any) -> int:
+    """A Keras integer variable's value (``int(variable)`` fails before Keras 3.4)."""
+    return int(ops.convert_to_numpy(variable))
 
 
 def _as_learning_rate(learning_rate: Any) -> Any:

@@ -147,7 +147,7 @@ def test_saved_model_resumes_the_cycle(tmp_path):
     first.save(tmp_path / "model.keras")
     loaded = keras.models.load_model(tmp_path / "model.keras")
     assert isinstance(loaded.optimizer._learning_rate, CyclicalLearningRate)
-    assert int(loaded.optimizer.iterations) == 12
+    assert int(keras.ops.convert_to_numpy(loaded.optimizer.iterations)) == 12
     rec2 = LRRecorder()
     loaded.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[rec2])
 

@@ -34,8 +34,9 @@ def check_schedule(make, names):
     values = evaluate(schedule)
     assert values.dtype == np.float32
     low, high = schedule.bounds()
-    # float32: a few ulps around the bounds.
-    within(values, low * (1 - 1e-6) - 1e-38, high * (1 + 1e-6))
+    # float32: a few ulps of the largest value (an anneal over a wide range loses them near
+    # its low end).
+    within(values, low - 2e-6 * high - 1e-38, high * (1 + 1e-6))
     return schedule
 
 

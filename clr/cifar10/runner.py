@@ -407,7 +407,7 @@ def _run_locked(
         provenance["started"], elapsed = before["started"], float(before["elapsed_s"])
         provenance["sessions"] = before["sessions"]
         model = _load_checkpoint(ckpt)
-        iteration = int(model.optimizer.iterations)
+        iteration = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         if iteration not in [r["iteration"] for r in rows]:
             raise RunError(
                 f"{ckpt} holds iteration {iteration:,}, which {csv_path.name} does not hold; the "

@@ -388,6 +388,11 @@ def test_seed_table_on_known_curves():
     assert (tri2["baseline_reached"], tri2["baseline_to_same_range"]) == (2, (70_000, 70_000))
     text = format_seed_table(rows)
     assert "10,000 ± 0 (2/3)" in text and "25,000, 81.4" in text
+    assert tri2["finals"] == {
+        0: pytest.approx(80.5),
+        1: pytest.approx(75.0),
+        2: pytest.approx(83.0),
+    }
     markdown = format_seed_table(rows, markdown=True).splitlines()
     assert markdown[1] == "| --- | --- | --- | --- | --- | --- | --- |"
     assert (
@@ -405,6 +410,7 @@ def test_verdict_states_the_difference_and_how_sure_it_is():
         return dict(
             policy=policy,
             seeds=list(range(len(finals))),
+            finals=dict(enumerate(finals)),
             iterations=iterations,
             accuracy_mean=float(np.mean(finals)),
             accuracy_sd=sd,
@@ -428,22 +434,31 @@ def test_verdict_states_the_difference_and_how_sure_it_is():
     single = row("exp", [78.0], 70_000, back=50_000)
     text = verdict([fixed, close, low, single])
     assert len(text) == 3
-    # -0.07 points against a standard error of sqrt(0.35**2/3 + 0.2**2/3) = 0.23: a tie
-    assert "-0.1 points, within twice its standard error (0.23)" in text[0]
+    # Paired by seed: differences -0.1, +0.1, -0.2 (mean -0.067, sd 0.153): t(2) = -0.76,
+    # p = 0.53, 95 % interval -0.067 +- 4.303 * 0.153 / sqrt(3).
+    assert (
+        "-0.1 points (95 % CI -0.45 to +0.31 points; paired t-test over 3 seeds, t(2) = -0.76, "
+        "p = 0.529): the seeds cannot tell it from zero." in text[0]
+    )
+    # The paper's tie against our spread: two single runs differ by sqrt(0.35**2 + 0.2**2).
+    assert "differ by about 0.4 points (sd): the paper's +0.0 is 0.2 such sd" in text[0]
+    assert "within what single runs scatter" in text[0]
     assert "in 2 of 3 seeds, at 24,000 iterations (0.34 of fixed's)" in text[0]
     assert "the paper: 81.4 % after 25,000" in text[0]
     assert "at 60,000 iterations: triangular2 needs 0.42x as many" in text[0]
     assert (
-        "On the same budget of 25,000 iterations fixed had 75.4 ± 0.9 %: "
+        "On the same budget of 25,000 iterations fixed had 75.4 ± 0.9 %, not annealed yet: "
         "triangular2 is 4.5 points ahead." in text[0]
     )
     assert "same budget" not in text[2]  # exp runs as long as fixed
-    assert "-3.9 points, more than twice its standard error" in text[1]
+    # Differences -4.0, -4.0, -3.7: t(2) = -39.0, p < 0.001.
+    assert "-3.9 points (95 % CI -4.33 to -3.47 points; paired t-test over 3 seeds, t(2) = -39.00" \
+        in text[1] and "p < 0.001): a difference the seeds resolve" in text[1]  # fmt: skip
     assert "never reaches fixed's final accuracy" in text[1] and "0.95x as many" in text[1]
     assert (
         "at 44,000 iterations (the mean of its seeds that do, 2 of 3: 27,000 to 61,000)" in text[1]
     )
-    assert "(1 seed)" in text[2] and "no spread to judge" in text[2]
+    assert "(1 seed" in text[2] and "one seed on a side: no test" in text[2]
     with pytest.raises(ValueError, match="baseline 'fixed'"):
         verdict([close])
 
@@ -490,3 +505,17 @@ def test_seed_comparison_figure_shows_mean_band_and_rate():
     assert rate.max() == pytest.approx(0.005, rel=1e-3) and rate[-1] == pytest.approx(
         1e-5, rel=0.05
     )
+
+
+def test_the_seed_table_shows_where_crossings_scatter():
+    from clr.cifar10.results import format_seed_table
+
+    row = dict(
+        policy="exp_range", seeds=[0, 1, 2], iterations=42_000, accuracy_mean=75.4,
+        accuracy_sd=0.8, reached=0, to_baseline_mean=None, to_baseline_sd=None,
+        baseline_to_same_mean=40_000, baseline_to_same_range=(20_000, 61_000),
+        paper_iterations=42_000, paper_accuracy=82.2,
+    )  # fmt: skip
+    assert "40,000 (20,000-61,000)" in format_seed_table([row])
+    row["baseline_to_same_range"] = (40_000, 40_000)
+    assert "40,000 (" not in format_seed_table([row])

@@ -17,6 +17,7 @@ import numpy as np
 
 from .protocol import PAPER_TABLE1, POLICIES, optimizer_folder, policy_schedule
 from .runfiles import COLUMNS
+from .stats import TTest, paired_t_test, welch_t_test
 
 __all__ = [
     "COLUMNS",
@@ -32,6 +33,8 @@ __all__ = [
     "split_complete",
     "seed_table",
     "format_seed_table",
+    "compare_finals",
+    "describe_test",
     "verdict",
 ]
 
@@ -219,6 +222,7 @@ def seed_table(
             {
                 "policy": policy_name,
                 "seeds": sorted(by_seed),
+                "finals": {s: 100 * float(r["test_accuracy"][-1]) for s, r in by_seed.items()},
                 "iterations": round(last / scale),
                 "accuracy_mean": 100 * mean,
                 "accuracy_sd": None if sd is None else 100 * sd,
@@ -263,6 +267,9 @@ def format_seed_table(rows: list[dict[str, Any]], markdown: bool = False) -> str
         back = (
             "never" if r["baseline_to_same_mean"] is None else f"{r['baseline_to_same_mean']:,.0f}"
         )
+        low_high = r.get("baseline_to_same_range")
+        if low_high is not None and low_high[1] > low_high[0]:  # crossings scatter: the range
+            back += f" ({low_high[0]:,.0f}-{low_high[1]:,.0f})"
         paper = (
             "-"
             if r["paper_iterations"] is None
@@ -272,7 +279,7 @@ def format_seed_table(rows: list[dict[str, Any]], markdown: bool = False) -> str
     if markdown:
         lines = ["| " + " | ".join(row) + " |" for row in (head, ("---",) * len(head), *cells)]
         return "\n".join(lines)
-    widths = (12, 6, 10, 23, 25, 20, 17)
+    widths = (12, 6, 10, 23, 25, 28, 17)
 
     def line(row: tuple[str, ...]) -> str:
         return f"{row[0]:{widths[0]}s}" + "".join(
@@ -283,12 +290,41 @@ def format_seed_table(rows: list[dict[str, Any]], markdown: bool = False) -> str
     return "\n".join([text, "-" * len(text), *map(line, cells)])
 
 
+def compare_finals(a: dict[int, float], b: dict[int, float]) -> TTest | None:
+    """``mean(a) - mean(b)`` judged by Student's t: paired by seed where two or more seeds are
+    shared (the seeds of this project's runs share initial weights and batch order across
+    policies), Welch's test otherwise; None with fewer than two values on a side."""
+    common = sorted(set(a) & set(b))
+    if len(common) >= 2:
+        return paired_t_test([a[s] for s in common], [b[s] for s in common])
+    if len(a) >= 2 and len(b) >= 2:
+        return welch_t_test(list(a.values()), list(b.values()))
+    return None
+
+
+def describe_test(test: TTest | None, unit: str = "points") -> str:
+    """A test in words: the difference, its 95 % interval, the test, t, df and p."""
+    if test is None:
+        return "one seed on a side: no test"
+    kind = (
+        f"paired t-test over {test.n[0]} seeds"
+        if test.kind == "paired"
+        else f"Welch's t-test, {test.n[0]} and {test.n[1]} seeds"
+    )
+    p = "p < 0.001" if test.p_value < 0.001 else f"p = {test.p_value:.3f}"
+    return (
+        f"95 % CI {test.low:+.2f} to {test.high:+.2f} {unit}; {kind}, t({test.df:.3g}) = "
+        f"{test.t:.2f}, {p}"
+    )
+
+
 def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
     """The seed table in words, one sentence group per policy, with how sure each is.
 
-    A difference of mean final accuracies is judged against its standard error,
-    sqrt(sd_a**2 / n_a + sd_b**2 / n_b): within twice that, the seeds cannot tell the two
-    apart. With one seed on either side there is no spread to judge by, and it says so."""
+    A difference of final accuracies is judged by Student's t (paired by seed where the seeds
+    are shared, :func:`compare_finals`): with three seeds there are two degrees of freedom, and
+    a "two standard errors" rule would be far too confident. Where the paper has both numbers,
+    its single-run difference is set against the spread of two single runs of ours."""
     by_name = {r["policy"]: r for r in rows}
     if baseline not in by_name:
         raise ValueError(
@@ -313,21 +349,35 @@ def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
     for r in rows:
         if r is base:
             continue
-        n, n_base = len(r["seeds"]), len(base["seeds"])
+        n_base = len(base["seeds"])
         difference = r["accuracy_mean"] - base["accuracy_mean"]
-        if r["accuracy_sd"] is None or base["accuracy_sd"] is None:
-            sure = "one seed on a side: no spread to judge the difference by"
+        test = compare_finals(r["finals"], base["finals"])
+        if test is None:
+            sure = ""
+        elif test.p_value < 0.05:
+            sure = ": a difference the seeds resolve"
         else:
-            se = math.sqrt(r["accuracy_sd"] ** 2 / n + base["accuracy_sd"] ** 2 / n_base)
-            sure = (
-                f"within twice its standard error ({se:.2f}): the seeds cannot tell them apart"
-                if abs(difference) < 2 * se
-                else f"more than twice its standard error ({se:.2f})"
-            )
+            sure = ": the seeds cannot tell it from zero"
         text = (
             f"{r['policy']}: {accuracy(r)} against {baseline}'s {accuracy(base)}, "
-            f"{difference:+.1f} points, {sure}. "
+            f"{difference:+.1f} points ({describe_test(test)}){sure}. "
         )
+        if (
+            r["paper_accuracy"] is not None
+            and r["accuracy_sd"] is not None
+            and base["accuracy_sd"] is not None
+        ):
+            spread = math.sqrt(r["accuracy_sd"] ** 2 + base["accuracy_sd"] ** 2)
+            paper_difference = r["paper_accuracy"] - base["paper_accuracy"]
+            distance = abs(paper_difference - difference) / spread if spread > 0 else math.inf
+            text += (
+                f"Two single runs with our seeds' spread differ by about {spread:.1f} points "
+                f"(sd): the paper's {paper_difference:+.1f} is {distance:.1f} such sd from our "
+                f"{difference:+.1f}"
+                + (", far beyond chance: the paper's set-up must differ from ours. " if distance
+                   > 3 else ", within what single runs scatter. ")
+            )  # fmt: skip
+        n = len(r["seeds"])
         if r["reached"]:
             ratio = r["to_baseline_mean"] / base["iterations"]
             text += (
@@ -338,7 +388,7 @@ def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
             text += f"It never reaches {baseline}'s final accuracy"
         if r["baseline_to_same_mean"] is not None:
             low, high = r["baseline_to_same_range"]
-            spread = (
+            spread_text = (
                 f" (the mean of its seeds that do, {r['baseline_reached']} of {n_base}: "
                 f"{low:,.0f} to {high:,.0f})"
                 if high > low
@@ -346,7 +396,7 @@ def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
             )
             text += (
                 f". {baseline} first reaches that accuracy at {r['baseline_to_same_mean']:,.0f} "
-                f"iterations{spread}: {r['policy']} needs "
+                f"iterations{spread_text}: {r['policy']} needs "
                 f"{r['iterations'] / r['baseline_to_same_mean']:.2f}x as many"
             )
         if r["iterations"] < base["iterations"]:
@@ -355,8 +405,8 @@ def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
             gap = r["accuracy_mean"] - at
             text += (
                 f". On the same budget of {r['iterations']:,} iterations {baseline} had "
-                f"{at:.1f}{'' if sd is None else f' ± {sd:.1f}'} %: {r['policy']} is "
-                f"{abs(gap):.1f} points {'ahead' if gap >= 0 else 'behind'}"
+                f"{at:.1f}{'' if sd is None else f' ± {sd:.1f}'} %, not annealed yet: "
+                f"{r['policy']} is {abs(gap):.1f} points {'ahead' if gap >= 0 else 'behind'}"
             )
         lines.append(text + ".")
     return lines

@@ -1,0 +1,89 @@
+"""The ablations' analysis on curves with known answers: each ablation against its reference,
+the dose-response line and its value at the original data, Table 3 beside ours (numpy only)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from clr.cifar10 import ablations
+
+
+def curve(final, last=25_000):
+    it = np.arange(0, last + 1, 1000)
+    return {"iteration": it, "test_accuracy": np.linspace(0.1, final, it.size)}
+
+
+def test_each_ablation_against_its_reference():
+    complete = {
+        "triangular2": {0: curve(0.787), 1: curve(0.787), 2: curve(0.791)},
+        "fixed_25k": {0: curve(0.788), 1: curve(0.790)},
+        "exp_range": {0: curve(0.761, 42_000)},
+    }
+    rows = {r["ablation"]: r for r in ablations.ablation_rows(complete)}
+    assert set(rows) == {"fixed_25k"}  # exp_range_bounds has no runs: no row
+    r = rows["fixed_25k"]
+    assert r["reference"] == "triangular2" and r["shared_seeds"] == [0, 1]
+    assert r["shared_difference"] == pytest.approx(0.2)  # (+0.1, +0.3) points
+    assert r["test"].kind == "paired" and r["test"].n == (2, 2)
+    assert r["test"].difference == pytest.approx(0.2)
+    text = ablations.format_ablations([r])
+    assert "| fixed_25k |" in text and "| 78.90 ± 0.14 (2) | triangular2 |" in text
+    assert "+0.20 (2)" in text and "paired t-test over 2 seeds" in text
+
+
+def _write_copies(root, qualities):
+    record = {"copies": {str(q): {"against_source": {"mse": mse}} for q, mse in qualities.items()}}
+    (root / "ablations").mkdir(parents=True)
+    (root / "ablations" / "jpeg_copies.json").write_text(json.dumps(record))
+
+
+def _csv(path, final, last):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    c = curve(final, last)
+    rows = "".join(
+        f"{i},0.001,1.0,1.0,{a},1.0\n" for i, a in zip(c["iteration"], c["test_accuracy"])
+    )
+    path.write_text("iteration,lr,train_loss,test_loss,test_accuracy,elapsed_s\n" + rows)
+
+
+def test_dose_response_points_and_the_line_back_to_the_original(tmp_path):
+    _write_copies(tmp_path, {30: 115.0, 20: 165.0})
+    # gap = tri2 - fixed on a line, -0.674875 - 0.005 * mse: -1.0 on our copy (255**2 / 1000 =
+    # 65.025), -1.575 and -1.825 at 115 and 165 more; the line says -0.675 at the original.
+    for quality, gap in ((30, -1.575), (20, -1.825)):
+        for seed in (0, 1):
+            base = tmp_path / "ablations" / f"jpeg{quality}" / "paper" / f"seed{seed}"
+            _csv(base / "fixed.csv", 0.78, 70_000)
+            _csv(base / "triangular2.csv", 0.78 + gap / 100, 25_000)
+    paper = {"fixed": {0: curve(0.80, 70_000), 1: curve(0.80, 70_000)},
+             "triangular2": {0: curve(0.79), 1: curve(0.79)}}  # fmt: skip
+    points = ablations.data_quality_points(tmp_path, paper)
+    assert [p["label"] for p in points] == [
+        "our copy (JPEG about 75)",
+        "re-encoded at quality 30",
+        "re-encoded at quality 20",
+    ]
+    assert [p["mse"] for p in points] == pytest.approx([65.025, 180.025, 230.025])
+    assert points[0]["psnr_db"] == pytest.approx(30.0)
+    assert points[1]["gaps"] == pytest.approx([-1.575, -1.575])
+    fit = ablations.fit_dose_response(points)
+    assert fit["slope"] == pytest.approx(-0.005) and fit["intercept"] == pytest.approx(-0.674875)
+    assert fit["df"] == 4 and fit["low"] == pytest.approx(fit["high"])  # exact: no spread
+    assert ablations.fit_dose_response(points[:1]) is None
+
+
+def test_table3_beside_ours(tmp_path):
+    seed0 = tmp_path / "paper" / "adam" / "seed0"
+    _csv(seed0 / "fixed.csv", 0.80, 70_000)
+    _csv(seed0 / "triangular_70k.csv", 0.81, 30_000)  # still running, past 25,000
+    rows = {(r["optimizer"], r["policy"]): r for r in ablations.table3_rows(tmp_path)}
+    assert rows[("adam", "fixed")]["ours"] == {0: pytest.approx(80.0)}
+    # Adam's 25k row is its 70k run at 25,000 (the same run up to there).
+    at_25k = 10 + (81 - 10) * 25 / 30
+    assert rows[("adam", "triangular")]["ours"] == {0: pytest.approx(at_25k)}
+    assert rows[("adam", "triangular_70k")]["progress"] == {0: 30_000}
+    assert rows[("nesterov", "fixed")]["ours"] is None
+    text = ablations.format_table3(list(rows.values()))
+    assert "| adam | 0.0005-0.002 | fixed | 70,000 | 80.0 (0) | 81.4 |" in text
+    assert "running: seed 0 at 30,000" in text and "not run yet" in text

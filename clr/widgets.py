@@ -114,6 +114,9 @@ def _controls(s: ExplorerSettings) -> dict[str, W.Widget]:
     common = dict(continuous_update=False, style=style, layout=W.Layout(width="460px"))
 
     def log(name: str, low: float, high: float) -> W.FloatLogSlider:
+        # Wide enough for the value given, never clamping it silently.
+        value = getattr(s, name)
+        low, high = min(low, math.floor(math.log10(value))), max(high, math.ceil(math.log10(value)))
         return W.FloatLogSlider(
             value=getattr(s, name),
             base=10,
@@ -126,7 +129,9 @@ def _controls(s: ExplorerSettings) -> dict[str, W.Widget]:
         )
 
     def num(kind: type, name: str, **kw: Any) -> W.Widget:
-        return kind(value=getattr(s, name), description=kw.pop("label", name), **kw, **common)
+        value = getattr(s, name)
+        kw["min"], kw["max"] = min(kw["min"], value), max(kw["max"], value)  # never clamped
+        return kind(value=value, description=kw.pop("label", name), **kw, **common)
 
     def box(name: str, label: str) -> W.Checkbox:
         return W.Checkbox(value=getattr(s, name), description=label, indent=False)
@@ -216,11 +221,13 @@ class PolicyExplorer:
             gamma=GAMMA_DEFAULTS.get(mode, 1.0) if gamma is None else gamma,
             iterations=iterations,
             asymmetric=step_size_down is not None,
-            step_size_down=step_size_down or step_size,
+            step_size_down=step_size if step_size_down is None else step_size_down,
             compare=compare,
             base_momentum=momenta[0],
             max_momentum=momenta[1],
         )
+        # Fail here, naming the argument, rather than open an explorer on an invalid curve.
+        self.settings.policies()
         self.controls = _controls(self.settings)
         for name, widget in self.controls.items():
             setattr(self, name, widget)

@@ -207,6 +207,30 @@ def test_comparison_table_on_known_curves():
         comparison_table({"triangular2": fast})
 
 
+HEADER = "iteration,lr,train_loss,test_loss,test_accuracy,elapsed_s\n"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("iteration,test_acc\n0,0.1\n", r"does not start with the header"),
+        (HEADER + "0,0.001,2.3,2.3,0.1,0", r"ends in the middle of a line"),
+        (HEADER + "0,0.001,2.3,2.3,abc,0\n", r"line 2: .* is not a row of 6 numbers"),
+        (HEADER + "0,0.001,2.3,2.3,0.1,0\n0,0.001,2.3,2.3,0.1,0\n", r"line 3: .* must increase"),
+        (HEADER + "0,0.001,2.3,2.3,75.0,0\n", r"line 2: impossible values"),
+        (b"\xff\xfe\x00", r"cannot be read"),
+    ],
+)
+def test_a_damaged_results_file_is_refused_naming_file_and_line(tmp_path, text, message):
+    from clr.cifar10.runfiles import RunError
+
+    path = tmp_path / "fixed.csv"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(RunError, match=message) as info:
+        read_results(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
 def _smoke(out, policy_name="fixed", **kwargs):
     from clr.cifar10.runner import run_experiment
 

@@ -235,6 +235,22 @@ def test_preprocess_subtracts_the_mean_image_and_shuffles(tiny):
     assert len(preprocess(tiny, seed=1, n_train=30, n_test=10).x_train) == 30
 
 
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda t: load_cifar10(123), TypeError, r"`source` must be a path"),
+        (lambda t: synthetic_cifar10(n_train=0), ValueError, r"`n_train` must be"),
+        (lambda t: synthetic_cifar10(n_test=2.5), ValueError, r"`n_test` must be a whole number"),
+        (lambda t: synthetic_cifar10(seed=-1), ValueError, r"`seed` must be"),
+        (lambda t: preprocess(t, seed="1"), TypeError, r"`seed` must be"),
+        (lambda t: preprocess(t, n_train=0), ValueError, r"`n_train` must be"),
+    ],
+)
+def test_bad_arguments_are_refused_naming_them(tiny, call, error, message):
+    with pytest.raises(error, match=message):
+        call(tiny)
+
+
 @pytest.mark.skipif(
     not SHARED_SMALL.exists(),
     reason="no ../shared/data (a fresh machine): covered by the generated data above",

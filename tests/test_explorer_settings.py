@@ -54,7 +54,11 @@ def test_invalid_settings_give_a_message_naming_the_control_moved():
     assert settings.picture("max_lr").startswith("`max_lr` must be >= `base_lr`")
     momenta = ExplorerSettings(cycle_momentum=True, base_momentum=0.95, max_momentum=0.9)
     assert momenta.picture("base_momentum").startswith("`base_momentum` must be <= `max_momentum`")
-    assert ExplorerSettings(step_size=0).picture().startswith("`step_size` must be")
+    # Types and whole iterations are checked at construction: no slider can produce them.
+    with pytest.raises(ValueError, match=r"`step_size` must be an integer >= 1"):
+        ExplorerSettings(step_size=0)
+    with pytest.raises(TypeError, match=r"`gamma` must be a number"):
+        ExplorerSettings(gamma=None)
 
 
 def test_choosing_a_mode_brings_its_usual_values():

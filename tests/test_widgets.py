@@ -117,6 +117,32 @@ def test_unknown_initial_mode_is_refused():
         PolicyExplorer(mode="cosine")
 
 
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(base_lr="0.001"), TypeError, r"`base_lr` must be a number"),
+        (dict(base_lr=-1.0), ValueError, r"`base_lr` must be a finite number > 0"),
+        (dict(max_lr=float("nan")), ValueError, r"`max_lr` must be a finite number > 0"),
+        (dict(step_size=2.5), ValueError, r"`step_size` must be a whole number >= 1"),
+        (dict(step_size_down=0), ValueError, r"`step_size_down` must be an integer >= 1"),
+        (dict(iterations=10**9), ValueError, r"`iterations` must be an integer in \[2, 1000000\]"),
+        (dict(mode="exp_range", gamma=2.0), ValueError, r"`gamma` must be a finite number in"),
+        (dict(base_lr=0.01, max_lr=0.006), ValueError, r"`max_lr` must be >= `base_lr`"),
+    ],
+)
+def test_invalid_initial_arguments_are_refused_naming_them(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        PolicyExplorer(**kwargs)
+
+
+def test_sliders_widen_to_show_the_value_given_rather_than_clamp_it():
+    explorer = PolicyExplorer(base_lr=1e-9, max_lr=50.0, step_size=100_000, iterations=400_000)
+    assert explorer.base_lr.value == pytest.approx(1e-9)
+    assert explorer.max_lr.value == pytest.approx(50.0)
+    assert (explorer.step_size.value, explorer.iterations.value) == (100_000, 400_000)
+    assert explorer.policy == clr.CyclicPolicy(base_lr=1e-9, max_lr=50.0, step_size=100_000)
+
+
 def test_importing_the_explorer_keeps_the_users_matplotlib_backend():
     import subprocess
     import sys

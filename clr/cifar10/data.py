@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import check_whole
+
 __all__ = ["Cifar10", "DataError", "load_cifar10", "synthetic_cifar10", "preprocess", "CLASSES"]
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -180,6 +182,11 @@ def load_cifar10(source: str | os.PathLike | None = None) -> Cifar10:
     Keras' own loader downloads and caches the data set. When nothing is reachable the error
     says how to provide it.
     """
+    if source is not None and not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            "`source` must be a path (str or os.PathLike) to a .npz, the official tarball or its "
+            f"folder, or None. Received: source={source!r}"[:300]
+        )
     source = source if source is not None else os.environ.get(ENV_VAR) or None
     if source is None:
         try:
@@ -210,6 +217,9 @@ def synthetic_cifar10(n_train: int = 2000, n_test: int = 500, seed: int = 0) -> 
     Each class is a smooth random colour pattern; an image is its class pattern, shifted by a
     few pixels, plus noise, in 0-255. Everything made from it says SYNTHETIC.
     """
+    n_train = check_whole("n_train", n_train, low=1, high=1_000_000)
+    n_test = check_whole("n_test", n_test, low=1, high=1_000_000)
+    seed = check_whole("seed", seed, low=0)
     rng = np.random.default_rng(seed)
     coarse = rng.uniform(0, 255, size=(10, 4, 4, 3))
     patterns = coarse.repeat(8, axis=1).repeat(8, axis=2)  # 10 smooth 32x32x3 prototypes
@@ -241,6 +251,11 @@ def preprocess(
     with ``seed`` (the offline copy is sorted by class). ``n_train``/``n_test`` keep a random
     subset of that size (taken after shuffling, so every class is in it).
     """
+    seed = check_whole("seed", seed, low=0)
+    if n_train is not None:
+        n_train = check_whole("n_train", n_train, low=1)
+    if n_test is not None:
+        n_test = check_whole("n_test", n_test, low=1)
     rng = np.random.default_rng(seed)
     train_order = rng.permutation(len(data.x_train))[:n_train]
     test_order = rng.permutation(len(data.x_test))[:n_test]

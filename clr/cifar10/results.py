@@ -6,7 +6,6 @@ and ``POLICY.checkpoint.keras`` beside it.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import re
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .protocol import PAPER_TABLE1, POLICIES, optimizer_folder, policy_schedule
-from .runfiles import COLUMNS
+from .runfiles import COLUMNS, RunError, check_values, parse_rows
 from .stats import TTest, paired_t_test, welch_t_test
 
 __all__ = [
@@ -60,10 +59,20 @@ def results_dir() -> Path:
 
 
 def read_results(csv_path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """A results CSV as columns of numbers."""
-    with open(csv_path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {c: np.array([float(r[c]) for r in rows]) for c in COLUMNS}
+    """A results CSV as columns of numbers, checked as the runner checks it on resume (header,
+    a number in every cell, iterations increasing, possible values): a damaged file is a
+    RunError naming the file and the line, never a silently wrong curve."""
+    rows = []
+    for number, line, row in parse_rows(Path(csv_path)):
+        where = f"{csv_path}, line {number}"
+        if rows and not row["iteration"] > rows[-1]["iteration"]:
+            raise RunError(
+                f"{where}: iteration {row['iteration']:,.0f} does not follow "
+                f"{rows[-1]['iteration']:,.0f}; the evaluations must increase."
+            )
+        check_values(where, line, row)
+        rows.append(row)
+    return {c: np.array([r[c] for r in rows], dtype=float) for c in COLUMNS}
 
 
 def load_comparison(

@@ -100,12 +100,12 @@ def expected_iterations(total: int, eval_every: int) -> list[int]:
     return points if points[-1] == total else [*points, total]
 
 
-def read_rows(csv_path: Path, total: int, eval_every: int) -> list[dict[str, float]]:
-    """The rows of a run's CSV, checked: the exact header, numbers in every cell, and the
-    evaluated iterations in order with none missing, repeated or added (a prefix of
-    :func:`expected_iterations`). Anything else is a RunError naming the file and the line."""
+def parse_rows(csv_path: Path) -> list[tuple[int, str, dict[str, float]]]:
+    """``(line number, line, row)`` for each row of a results CSV, checked for the exact
+    header, a complete last line and a number in every cell; anything else is a RunError
+    naming the file (and the line)."""
     try:
-        text = csv_path.read_text()
+        text = Path(csv_path).read_text()
     except (OSError, UnicodeDecodeError) as err:
         raise RunError(f"{csv_path} cannot be read ({err}); it is left as it is.") from None
     lines = text.splitlines()
@@ -119,21 +119,37 @@ def read_rows(csv_path: Path, total: int, eval_every: int) -> list[dict[str, flo
             f"{csv_path} ends in the middle of a line (a truncated write); it is left as it is: "
             "move it away, or delete its last line, to resume."
         )
-    want = expected_iterations(total, eval_every)
-    rows = []
+    parsed = []
     for number, line in enumerate(lines[1:], start=2):
         cells = line.split(",")
-        where = f"{csv_path}, line {number}"
         try:
             values = [float(c) for c in cells]
         except ValueError:
             values = []
         if len(values) != len(COLUMNS) or len(cells) != len(COLUMNS):
             raise RunError(
-                f"{where}: {line[:60]!r} is not a row of {len(COLUMNS)} numbers; the file is left "
-                "as it is."
+                f"{csv_path}, line {number}: {line[:60]!r} is not a row of {len(COLUMNS)} "
+                "numbers; the file is left as it is."
             )
-        row = dict(zip(COLUMNS, values))
+        parsed.append((number, line, dict(zip(COLUMNS, values))))
+    return parsed
+
+
+def check_values(where: str, line: str, row: dict[str, float]) -> None:
+    """RunError when a row holds what no run can produce."""
+    bad = [c for c in ("lr", "test_loss", "elapsed_s") if not math.isfinite(row[c])]
+    if bad or not 0.0 <= row["test_accuracy"] <= 1.0 or row["elapsed_s"] < 0:
+        raise RunError(f"{where}: impossible values ({line[:80]}); the file is left as it is.")
+
+
+def read_rows(csv_path: Path, total: int, eval_every: int) -> list[dict[str, float]]:
+    """The rows of a run's CSV, checked: the exact header, numbers in every cell, and the
+    evaluated iterations in order with none missing, repeated or added (a prefix of
+    :func:`expected_iterations`). Anything else is a RunError naming the file and the line."""
+    want = expected_iterations(total, eval_every)
+    rows = []
+    for number, line, row in parse_rows(csv_path):
+        where = f"{csv_path}, line {number}"
         k = len(rows)
         expected = want[k] if k < len(want) else None
         if row["iteration"] != expected:
@@ -147,9 +163,7 @@ def read_rows(csv_path: Path, total: int, eval_every: int) -> list[dict[str, flo
                 f"must be {want[0]}, {want[1] if len(want) > 1 else ''}, ... every "
                 f"{eval_every:,} iterations, each once. The file is left as it is."
             )
-        bad = [c for c in ("lr", "test_loss", "elapsed_s") if not math.isfinite(row[c])]
-        if bad or not 0.0 <= row["test_accuracy"] <= 1.0 or row["elapsed_s"] < 0:
-            raise RunError(f"{where}: impossible values ({line[:80]}); the file is left as it is.")
+        check_values(where, line, row)
         row["iteration"] = int(row["iteration"])
         rows.append(row)
     return rows

@@ -10,10 +10,12 @@ matplotlib: the panel (``clr.widgets``) copies control values in, the view
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from typing import Any
 
 import numpy as np
 
+from .._checks import check_whole
 from .._describe import call_code, fmt, one_cycle_formula, policy_code, policy_formula
 from .._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCyclePolicy, phase_ends
 from .._policies import EXP_MODES, MODES, CyclicPolicy
@@ -35,6 +37,11 @@ GAMMA_DEFAULTS = {
     "exp_iterations": round(README_ITERATION_GAMMA, 6),
 }
 MOMENTA = {"cyclic": (0.8, 0.9), "one_cycle": (0.85, 0.95)}  # (base, max): PyTorch's defaults
+MAX_SHOWN = 1_000_000  # iterations the explorer draws at most
+_NUMBERS = (
+    "base_lr", "max_lr", "gamma", "pct_start", "div_factor", "final_div_factor",
+    "base_momentum", "max_momentum",
+)  # fmt: skip
 
 
 def round_sig(x: float, digits: int = 4) -> float:
@@ -90,6 +97,18 @@ class ExplorerSettings:
             raise ValueError(
                 f"`mode` must be one of {list(MODE_LABELS.values())}. Received: mode={self.mode!r}"
             )
+        # The curve is computed at every iteration: a bound keeps memory and time in hand.
+        object.__setattr__(
+            self, "iterations", check_whole("iterations", self.iterations, low=2, high=MAX_SHOWN)
+        )
+        # Whole numbers of iterations: 2.5 must not silently draw as 2.
+        for name in ("step_size", "step_size_down"):
+            object.__setattr__(self, name, check_whole(name, getattr(self, name), low=1))
+        # Types here; ranges are the policies' to check, so a slider can show their message.
+        for name in _NUMBERS:
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}"[:300])
 
     def with_mode(self, mode: str) -> ExplorerSettings:
         """The settings after choosing ``mode``: the paper's gamma for the exp modes (unless one

@@ -29,10 +29,24 @@ def _smoke(out, policy_name="fixed", **kwargs):
     return run_experiment(policy_name, "smoke", "synthetic", out, verbose=0, **kwargs)
 
 
+def _as_in_a_terminal() -> None:
+    # A shell without job control starts background commands (`make test &`, `nohup ... &`)
+    # with SIGINT ignored, and children inherit that: the runner rightly keeps ignoring it.
+    # Ctrl-C reaches a command run in a terminal, so the runner under test gets the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cli(out, *extra, preset="smoke", policy="fixed"):
     cmd = [sys.executable, "-m", "clr.experiments", policy, "--preset", preset, "--data",
            "synthetic", "--out", str(out), "--quiet", *extra]  # fmt: skip
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        preexec_fn=_as_in_a_terminal,
+    )
 
 
 def _same_run(a, b):
@@ -89,6 +103,43 @@ def test_a_killed_runner_leaves_no_stuck_lock(tmp_path, straight):
     assert csv_path.with_suffix(".lock").exists()
     _smoke(tmp_path)  # takes the lock and finishes
     _same_run(straight, csv_path)
+    assert not csv_path.with_suffix(".lock").exists()  # a run that ends removes it
+
+
+def test_the_lock_is_removed_when_a_run_ends_and_a_removed_one_is_never_shared(tmp_path):
+    from clr.cifar10.runfiles import RunLock
+
+    path = tmp_path / "fixed.lock"
+    with RunLock(path):
+        assert path.read_text() == f"pid {os.getpid()}"
+        with pytest.raises(RunError, match=rf"another runner \(pid {os.getpid()}\)"):
+            RunLock(path).__enter__()
+    assert not path.exists()
+
+
+def test_a_lock_file_removed_before_it_is_locked_is_dropped_for_the_current_one(
+    tmp_path, monkeypatch
+):
+    import fcntl
+
+    from clr.cifar10.runfiles import RunLock
+
+    path = tmp_path / "fixed.lock"
+    real, calls = fcntl.flock, []
+
+    def holder_ends_meanwhile(file, flags):
+        # Between our open and our flock, the holder ends (removing the file) and a third
+        # runner creates a new one: a lock on ours would guard nothing.
+        if not calls:
+            path.unlink()
+            path.write_text("pid 1")
+        calls.append(file.fileno())
+        return real(file, flags)
+
+    monkeypatch.setattr(fcntl, "flock", holder_ends_meanwhile)
+    with RunLock(path) as lock:
+        assert len(calls) == 2  # it tried again, on the file now at the path
+        assert os.fstat(lock._file.fileno()).st_ino == path.stat().st_ino
 
 
 # -- Ctrl-C and SIGTERM --------------------------------------------------------------------

@@ -19,6 +19,7 @@ do; the files are left as they are.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
@@ -262,8 +263,9 @@ class RunLock:
     """An exclusive lock on a run's files (``POLICY.lock`` beside them), held while it runs.
 
     ``fcntl.flock`` dies with its process, so a killed or crashed run never leaves it stuck;
-    a second runner on the same files refuses in one line. Where ``fcntl`` is missing
-    (Windows), it does nothing.
+    a second runner on the same files refuses in one line. A run that ends (finished,
+    stopped or failed) removes the file; only a killed one leaves it, for the next to take.
+    Where ``fcntl`` is missing (Windows), it does nothing.
     """
 
     def __init__(self, path: Path) -> None:
@@ -276,25 +278,37 @@ class RunLock:
         except ImportError:  # pragma: no cover - not on POSIX
             return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("a+")
-        try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._file.seek(0)
-            holder = self._file.read().strip() or "another process"
-            self._file.close()
-            self._file = None
-            raise RunError(
-                f"another runner ({holder}) is running this run now ({self.path} is locked); "
-                "this one does nothing. Wait for it, or stop it first."
-            ) from None
-        self._file.seek(0)
-        self._file.truncate()
-        self._file.write(f"pid {os.getpid()}")
-        self._file.flush()
+        while True:
+            file = self.path.open("a+")
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                file.seek(0)
+                holder = file.read().strip() or "another process"
+                file.close()
+                raise RunError(
+                    f"another runner ({holder}) is running this run now ({self.path} is "
+                    "locked); this one does nothing. Wait for it, or stop it first."
+                ) from None
+            # The holder before us may have removed the file between our open and our lock:
+            # then we hold a lock on a file nobody else will open; take the one now there.
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(file.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            file.close()
+        self._file = file
+        file.seek(0)
+        file.truncate()
+        file.write(f"pid {os.getpid()}")
+        file.flush()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._file is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()  # while still holding it, so no one takes a removed file
             self._file.close()  # releases the lock
             self._file = None

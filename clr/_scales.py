@@ -10,6 +10,7 @@ inside a Keras schedule), so the same formula serves plots and training.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from typing import Any
@@ -21,9 +22,10 @@ from ._checks import check_number
 __all__ = ["ScaleFunction", "ConstantScale", "HalvingScale", "ExpScale", "SineScale"]
 
 
-class ScaleFunction:
+class ScaleFunction(abc.ABC):
     """Base class of the built-in scale functions: ``scale(x, xp=numpy) -> factor in [0, 1]``."""
 
+    @abc.abstractmethod
     def __call__(self, x: Any, xp: Any = np) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -11,6 +11,7 @@ instead, as a Caffe solver resumed with new settings does.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from collections.abc import Sequence
@@ -23,10 +24,11 @@ from ._checks import MAX_ITERATIONS, as_iterations, check_number, check_whole
 __all__ = ["Schedule", "Constant", "Exponential", "Linear", "Join", "Offset"]
 
 
-class Schedule:
+class Schedule(abc.ABC):
     """Base of the composable schedules: ``schedule(iterations)`` checks its input and
     evaluates ``formula`` with numpy; subclasses write ``formula`` once for any ``xp``."""
 
+    @abc.abstractmethod
     def formula(self, iterations: Any, xp: Any = np) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -107,6 +109,16 @@ class Linear(Schedule):
         return min(self.start_lr, self.end_lr), max(self.start_lr, self.end_lr)
 
 
+def _as_tuple(name: str, value: Any) -> tuple[Any, ...]:
+    # A 0-d array has `__iter__` but refuses to iterate; strings iterate but are no sequence.
+    if not isinstance(value, (str, bytes)):
+        try:
+            return tuple(value)
+        except TypeError:
+            pass
+    raise TypeError(f"`{name}` must be a sequence. Received: {name}={value!r}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Join(Schedule):
     """``schedules[k]`` from ``boundaries[k-1]`` on, each counting its iterations from 0.
@@ -124,19 +136,12 @@ class Join(Schedule):
     boundaries: Sequence[int]
 
     def __post_init__(self) -> None:
-        for name in ("schedules", "boundaries"):
-            if isinstance(getattr(self, name), (str, bytes)) or not hasattr(
-                getattr(self, name), "__iter__"
-            ):
-                raise TypeError(
-                    f"`{name}` must be a sequence. Received: {name}={getattr(self, name)!r}"
-                )
-        schedules = tuple(self.schedules)
+        schedules = _as_tuple("schedules", self.schedules)
         if not schedules:
             raise ValueError("`schedules` must hold at least one schedule. Received: schedules=()")
         boundaries = tuple(
             check_whole(f"boundaries[{k}]", b, low=1, high=int(MAX_ITERATIONS))
-            for k, b in enumerate(self.boundaries)
+            for k, b in enumerate(_as_tuple("boundaries", self.boundaries))
         )
         for k, schedule in enumerate(schedules):
             if not callable(getattr(schedule, "formula", None)):

@@ -245,3 +245,12 @@ def test_numpy_scalars_are_python_numbers(convert):
 def test_join_boundaries_must_be_positive_whole_numbers(bad):
     with pytest.raises((ValueError, TypeError), match=r"`boundaries\[0\]` must be"):
         Join((Constant(0.001), Constant(0.0001)), (bad,))
+
+
+@pytest.mark.parametrize("bad", [np.array(5), 5, "ab", None], ids=repr)
+@pytest.mark.parametrize("name", ["schedules", "boundaries"])
+def test_join_takes_sequences_and_names_the_one_that_is_not(name, bad):
+    # A 0-d array has `__iter__` yet refuses to iterate: it once escaped as numpy's own error.
+    args = {"schedules": (Constant(0.001), Constant(0.0001)), "boundaries": (5,), name: bad}
+    with pytest.raises(TypeError, match=rf"`{name}` must be a sequence"):
+        Join(**args)

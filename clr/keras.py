@@ -197,7 +197,15 @@ class _PolicyKerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def get_config(self) -> dict[str, Any]:
         config = {f.name: getattr(self.policy, f.name) for f in dataclasses.fields(self.policy)}
         if config.get("scale_fn") is not None:
-            config["scale_fn"] = keras.saving.serialize_keras_object(config["scale_fn"])
+            try:
+                config["scale_fn"] = keras.saving.serialize_keras_object(config["scale_fn"])
+            except TypeError as err:
+                # Keras' message names the object, not which argument held it.
+                raise TypeError(
+                    "`scale_fn` cannot be saved with the model: use one of clr's scale "
+                    "functions, a function, or an object with `get_config()` registered with "
+                    f"`keras.saving.register_keras_serializable`. Keras said: {err}"
+                ) from None
         return {**config, "name": self.name}
 
     @classmethod

@@ -119,6 +119,20 @@ def test_a_custom_scale_fn_is_probed_as_a_tensor(scale_fn, message):
         ck.CyclicalMomentum(scale_fn=scale_fn)
 
 
+class _Half:
+    """A callable object Keras cannot serialize (no `get_config`)."""
+
+    def __call__(self, x):
+        return 0.5 + 0 * x
+
+
+def test_a_scale_fn_that_cannot_be_saved_is_named_when_saving():
+    schedule = ck.CyclicalLearningRate(scale_fn=_Half())
+    assert float(keras.ops.convert_to_numpy(schedule(2000))) == pytest.approx(0.0035)
+    with pytest.raises(TypeError, match=r"`scale_fn` cannot be saved with the model"):
+        schedule.get_config()
+
+
 def test_policy_schedule_holds_a_horizons_last_value():
     policy = clr.OneCyclePolicy(0.01, 100, three_phase=True, anneal_strategy="linear")
     same = ck.OneCycle(0.01, 100, three_phase=True, anneal_strategy="linear")

@@ -477,6 +477,12 @@ def _as_number(value: Any, call: str) -> float:
         raise _NotANumber(
             f"{call} returned {type(value).__name__} {value!r}: give the rate as a number."
         )
+    if not math.isfinite(value):
+        # numpy answers 0/0 and x/0 with nan and inf where Python would raise.
+        raise _NotANumber(
+            f"{call} returned {float(value)!r}: is something divided by a value that is 0 at "
+            "this iteration?"
+        )
     return float(value)
 
 
@@ -732,6 +738,11 @@ def _whole(value: Any, what: str) -> int:
     return int(number)
 
 
+def _count(value: int) -> str:
+    # A whole number typed by mistake can have hundreds of digits.
+    return str(value) if abs(value) < 10**12 else f"{value:.3g}"
+
+
 def check_step_size(step_size: Any, *, train_examples: int, batch_size: int) -> None:
     """A step size of 2-10 epochs' worth of iterations (the paper's advice). Whole floats
     (``4 * 50000 / 100``), numpy integers and 0-d arrays count like ints."""
@@ -742,14 +753,14 @@ def check_step_size(step_size: Any, *, train_examples: int, batch_size: int) -> 
         return
     if value < 1:
         print(
-            f"✗ {value} is not a step size: it counts iterations from base_lr up to max_lr, so "
-            "it is at least 1."
+            f"✗ {_count(value)} is not a step size: it counts iterations from base_lr up to "
+            "max_lr, so it is at least 1."
         )
         return
     r = step_size_range(train_examples, batch_size)
     epochs = value / r.iterations_per_epoch
     if r.low <= value <= r.high:
-        print(f"✓ {value} is {epochs:.3g} epochs per half cycle: inside the paper's 2-10.")
+        print(f"✓ {_count(value)} is {epochs:.3g} epochs per half cycle: inside the paper's 2-10.")
         return
     hint = next(
         (k.hint for k in _catalogue("step_size") if k.recognise(value, train_examples, batch_size)),
@@ -758,8 +769,8 @@ def check_step_size(step_size: Any, *, train_examples: int, batch_size: int) -> 
         else "that is more than 10 epochs: count the iterations in an epoch, then take 2-10",
     )
     print(
-        f"✗ {value} iterations is {epochs:.3g} epochs per half cycle; the paper suggests 2-10 "
-        f"epochs."
+        f"✗ {_count(value)} iterations is {epochs:.4g} epochs per half cycle; the paper suggests "
+        "2-10 epochs."
     )
     _hint(hint)
 
@@ -767,6 +778,12 @@ def check_step_size(step_size: Any, *, train_examples: int, batch_size: int) -> 
 def check_bounds(base_lr: float, max_lr: float, result: Any, factor: float = 2.0) -> None:
     """Bounds read off a range test: within ``factor`` of the accuracy rule's suggestions, or
     the paper's other rule (``base_lr`` a third to a quarter of a good ``max_lr``)."""
+    if not callable(getattr(result, "suggest", None)):
+        print(
+            f"✗ `result` must be what clr.lr_range_test returned (a RangeTestResult); got "
+            f"{type(result).__name__}."
+        )
+        return
     s = result.suggest()
     if s.base_lr is None:
         print("This range test has no accuracy to read bounds from.")

@@ -114,6 +114,12 @@ WRONG = [
     ),
     ("a string", workshop.check_triangular, lambda i, b, m, s: "0.001", r"returned str '0.001'"),
     (
+        "nan from a division by zero",
+        workshop.check_triangular,
+        lambda i, b, m, s: (i - i) * math.inf,  # what numpy gives for 0 / 0
+        r"returned nan: is something divided by a value that is 0",
+    ),
+    (
         "whole array",
         workshop.check_triangular,
         lambda i, b, m, s: np.zeros(3),
@@ -365,3 +371,7 @@ def test_prediction_step_size_and_bounds(capsys):
     assert "look further right" in capsys.readouterr().out
     assert not passes(workshop.check_bounds, 0.0, 0.0, result)
     assert "base_lr must be a learning rate read off the plot" in capsys.readouterr().out
+    assert not passes(workshop.check_bounds, 0.003, 0.007, None)  # the result left out
+    assert "`result` must be what clr.lr_range_test returned" in capsys.readouterr().out
+    assert not passes(workshop.check_step_size, 10**100, train_examples=50_000, batch_size=100)
+    assert "1e+100 iterations is 2e+97 epochs" in capsys.readouterr().out

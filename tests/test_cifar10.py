@@ -367,6 +367,11 @@ def _cli(*args, cwd=None):
             ["fixed", "--preset", "smoke", "--seed", "-1"],
             r"--seed: must be an integer >= 0, got -1",
         ),
+        # Ray queued such a trial and failed deep inside (or waited for ever).
+        (["grid", "--cpus-per-trial", "-1"], r"--cpus-per-trial: must be a number > 0, got -1"),
+        (["grid", "--cpus-per-trial", "0"], r"--cpus-per-trial: must be a number > 0, got 0"),
+        (["grid", "--cpus-per-trial", "nan"], r"--cpus-per-trial: must be a number > 0, got nan"),
+        (["grid", "--gpus-per-trial", "-1"], r"--gpus-per-trial: must be a number >= 0, got -1"),
     ],
 )
 def test_cli_errors_are_one_line(tmp_path, args, message):

@@ -100,6 +100,32 @@ def test_grid_arguments_are_checked_before_ray_starts():
     ]
 
 
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"cpus_per_trial": 0}, r"`cpus_per_trial` must be a finite number in \(0, 1024\]"),
+        ({"cpus_per_trial": float("nan")}, r"`cpus_per_trial` must be"),
+        ({"gpus_per_trial": -1}, r"`gpus_per_trial` must be a finite number in \[0, 1024\]"),
+        ({"max_failures": -1}, r"`max_failures` must be"),
+    ],
+)
+def test_trial_resources_are_checked_before_ray_starts(bad, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        grid.run_grid(["fixed"], [0], preset="smoke", source="synthetic", out=tmp_path, **bad)
+    assert not (tmp_path / "ray_results").exists()
+
+
+def test_a_trial_asking_for_gpus_the_machine_lacks_is_refused_not_queued(tmp_path):
+    # Ray would queue the trial and wait for ever for a GPU that is not there.
+    import ray
+
+    with pytest.raises(ValueError, match=r"`gpus_per_trial` must be at most the \d+ GPUs"):
+        grid.run_grid(
+            ["fixed"], [0], preset="smoke", source="synthetic", out=tmp_path, gpus_per_trial=64
+        )
+    assert not ray.is_initialized()
+
+
 @pytest.mark.parametrize("optimizer_name", ["nesterov", "adam", "rmsprop", "adagrad", "adadelta"])
 def test_table3_optimizers_run_the_smoke_preset(optimizer_name, tmp_path):
     path = run_experiment(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import os
 import signal
 import sys
@@ -41,6 +42,22 @@ def _int_at_least(low: int):
 
 
 _positive_int, _seed = _int_at_least(1), _int_at_least(0)
+
+
+def _share(low_inclusive: bool):
+    """An argparse type: a finite number > 0 (or >= 0), as Ray counts CPUs and GPUs."""
+    bound = ">= 0" if low_inclusive else "> 0"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number {bound}, got {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not low_inclusive):
+            raise argparse.ArgumentTypeError(f"must be a number {bound}, got {text}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,10 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--address", default=None, help="a Ray cluster to join (default: start one on this machine)"
     )
     grid.add_argument(
-        "--cpus-per-trial", type=float, default=2, help="CPUs each trial asks Ray for"
+        "--cpus-per-trial", type=_share(False), default=2, help="CPUs each trial asks Ray for"
     )
     grid.add_argument(
-        "--gpus-per-trial", type=float, default=0, help="GPUs each trial asks Ray for"
+        "--gpus-per-trial", type=_share(True), default=0, help="GPUs each trial asks Ray for"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(

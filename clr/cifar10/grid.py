@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-from .._checks import check_choice, check_int
+from .._checks import check_choice, check_int, check_number
 from .protocol import ALL_POLICIES, OPTIMIZERS, PRESETS, RUNNABLE, TABLE3_POLICIES
 
 __all__ = ["grid_trials", "run_grid"]
@@ -161,6 +162,12 @@ def run_grid(
     its last reported result. See the module docstring for resuming, faults and storage."""
     optimizers = optimizers or ["sgd"]
     check_choice("preset", preset, tuple(PRESETS))
+    # Ray would queue a trial that asks for more than the cluster has, and wait for ever.
+    cpus_per_trial = check_number("cpus_per_trial", cpus_per_trial, low=0.0, high=1024.0)
+    gpus_per_trial = check_number(
+        "gpus_per_trial", gpus_per_trial, low=0.0, low_inclusive=True, high=1024.0
+    )
+    max_failures = check_int("max_failures", max_failures, low=0)
     trials = grid_trials(policies, seeds, optimizers)
     out = Path(out).resolve()  # every worker resolves the same path
     out.mkdir(parents=True, exist_ok=True)
@@ -173,7 +180,7 @@ def run_grid(
             ray.init(
                 include_dashboard=False,
                 _node_ip_address="127.0.0.1",
-                num_cpus=max(os.cpu_count() or 1, int(cpus_per_trial)),
+                num_cpus=max(os.cpu_count() or 1, math.ceil(cpus_per_trial)),
                 object_store_memory=200 * 1024**2,  # the trials pass no data through Ray
                 log_to_driver=True,
                 configure_logging=False,
@@ -181,6 +188,12 @@ def run_grid(
     else:
         ray.init(address=address, log_to_driver=True)
     try:
+        gpus = ray.cluster_resources().get("GPU", 0)
+        if address is None and gpus_per_trial > gpus:
+            raise ValueError(
+                f"`gpus_per_trial` must be at most the {gpus:g} GPUs this machine has (a trial "
+                f"would wait for ever). Received: gpus_per_trial={gpus_per_trial:g}"
+            )
         source_path = source if source in (None, "synthetic") else str(Path(source).resolve())
         space = {
             "trial": tune.grid_search(trials),

@@ -108,6 +108,11 @@ def _longest_decreasing_run(values: np.ndarray) -> tuple[int, int]:
     return first, last
 
 
+_SERIES = (
+    "lr", "loss", "smoothed_loss", "accuracy", "val_iterations", "val_loss", "val_accuracy"
+)  # fmt: skip
+
+
 @dataclasses.dataclass
 class RangeTestResult:
     """Per iteration: ``lr``, the true ``loss`` of that batch, the debiased ``smoothed_loss``,
@@ -127,6 +132,56 @@ class RangeTestResult:
     planned_iterations: int
     stopped_early: bool = False
     stop_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        # One home for what a result must hold: built by hand, by the range test or by load().
+        from ._checks import check_choice, check_int, check_number
+
+        def series(name: str, length: int | None, optional: bool = False) -> np.ndarray | None:
+            value = getattr(self, name)
+            if value is None and optional:
+                return None
+            try:
+                array = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                array = None
+            if array is None or array.ndim != 1 or isinstance(value, (str, bytes)):
+                raise TypeError(
+                    f"`{name}` must be a 1-D sequence of numbers. Received: {name}={value!r:.80}"
+                )
+            if length is not None and len(array) != length:
+                of = "evaluations (`val_iterations`)" if name.startswith("val_") else "rates"
+                raise ValueError(f"`{name}` has {len(array)} values for {length} {of}.")
+            return array
+
+        lr = series("lr", None)
+        n = len(lr)
+        if n == 0 or not np.all(np.isfinite(lr)) or np.any(lr <= 0):
+            raise ValueError("`lr` must hold one finite rate > 0 per iteration.")
+        self.lr = lr
+        self.loss, self.smoothed_loss = series("loss", n), series("smoothed_loss", n)
+        self.accuracy = series("accuracy", n, optional=True)
+        its = series("val_iterations", None)
+        if not np.all((its >= 0) & (its == np.round(its))):
+            raise ValueError("`val_iterations` must be iterations (whole numbers >= 0).")
+        if len(its) and its.max() >= n:
+            raise ValueError(f"`val_iterations` names iterations past the {n} of the sweep.")
+        self.val_iterations = its.astype(np.int64)
+        self.val_loss = series("val_loss", len(its))
+        self.val_accuracy = series("val_accuracy", len(its), optional=True)
+        self.sweep = check_choice("sweep", self.sweep, ("linear", "exp"))
+        self.start_lr = check_number("start_lr", self.start_lr, low=0.0)
+        self.end_lr = check_number("end_lr", self.end_lr, low=0.0)
+        self.planned_iterations = check_int("planned_iterations", self.planned_iterations, low=n)
+        if not isinstance(self.stopped_early, (bool, np.bool_)):
+            raise TypeError(
+                f"`stopped_early` must be True or False. Received: {self.stopped_early!r}"
+            )
+        self.stopped_early = bool(self.stopped_early)
+        if not isinstance(self.stop_reason, (str, type(None))):
+            raise TypeError(
+                f"`stop_reason` must be a string or None. Received: {self.stop_reason!r}"
+            )
 
     # -- suggestions -------------------------------------------------------------------------
     def _accuracy_curve(self) -> tuple[np.ndarray, np.ndarray, str] | None:
@@ -330,59 +385,22 @@ class RangeTestResult:
             )
             raise ValueError(f"{path} is not a range-test result: {what}.")
 
-        def array(key: str, optional: bool = False, integer: bool = False) -> np.ndarray | None:
+        def array(key: str) -> np.ndarray | None:
+            # JSON's own types here; what the values must be is the constructor's to check.
             value = raw[key]
-            if value is None and optional:
+            if value is None:
                 return None
             if not isinstance(value, list) or not all(
                 x is None or (isinstance(x, (int, float)) and not isinstance(x, bool))
                 for x in value
             ):
                 raise ValueError(f"{path}: key {key!r} must be a list of numbers (or null).")
-            if integer:  # save() writes them as floats: whole numbers >= 0
-                if not all(x is not None and x >= 0 and float(x).is_integer() for x in value):
-                    raise ValueError(
-                        f"{path}: key {key!r} must be a list of iterations (whole numbers >= 0)."
-                    )
-                return np.array(value, dtype=float).astype(int)
             return np.array([np.nan if x is None else x for x in value], dtype=float)
 
-        lr, loss, smoothed = array("lr"), array("loss"), array("smoothed_loss")
-        accuracy = array("accuracy", optional=True)
-        val_iterations = array("val_iterations", integer=True)
-        val_loss, val_accuracy = array("val_loss"), array("val_accuracy", optional=True)
-        n = len(lr)
-        if n == 0 or not np.all(np.isfinite(lr)) or np.any(lr <= 0):
-            raise ValueError(f"{path}: key 'lr' must hold one finite rate > 0 per iteration.")
-        for key, values in (("loss", loss), ("smoothed_loss", smoothed), ("accuracy", accuracy)):
-            if values is not None and len(values) != n:
-                raise ValueError(f"{path}: key {key!r} has {len(values)} values for {n} rates.")
-        for key, values in (("val_loss", val_loss), ("val_accuracy", val_accuracy)):
-            if values is not None and len(values) != len(val_iterations):
-                raise ValueError(
-                    f"{path}: key {key!r} has {len(values)} values for {len(val_iterations)} "
-                    "evaluations."
-                )
-        if len(val_iterations) and int(val_iterations.max()) >= n:
-            raise ValueError(f"{path}: key 'val_iterations' names iterations past the {n} run.")
-        if raw["sweep"] not in ("linear", "exp"):
-            raise ValueError(f"{path}: key 'sweep' must be 'linear' or 'exp'.")
-        for key in ("start_lr", "end_lr"):
-            value = raw[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{path}: key {key!r} must be a rate > 0.")
-        planned = raw["planned_iterations"]
-        if isinstance(planned, bool) or not isinstance(planned, int) or planned < n:
-            raise ValueError(f"{path}: key 'planned_iterations' must be an integer >= {n}.")
-        if not isinstance(raw.get("stopped_early", False), bool):
-            raise ValueError(f"{path}: key 'stopped_early' must be true or false.")
-        if not isinstance(raw.get("stop_reason"), (str, type(None))):
-            raise ValueError(f"{path}: key 'stop_reason' must be a string or null.")
-        return cls(
-            lr, loss, smoothed, accuracy, val_iterations, val_loss, val_accuracy, raw["sweep"],
-            float(raw["start_lr"]), float(raw["end_lr"]), planned,
-            raw.get("stopped_early", False), raw.get("stop_reason"),
-        )  # fmt: skip
+        try:
+            return cls(**{k: array(k) if k in _SERIES else v for k, v in raw.items()})
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path}: {err}") from None
 
 
 def lr_range_test(

@@ -21,8 +21,38 @@ def test_quantiles_match_the_tables(df, q):
     assert t_quantile(0.025, df) == pytest.approx(-q, abs=1e-6)
 
 
-def test_large_df_tends_to_the_normal():
-    assert t_quantile(0.975, 1e6) == pytest.approx(1.959964, abs=1e-5)
+@pytest.mark.parametrize("df", [1e6, 1e9, 1e15, 1e300, math.inf])
+def test_large_df_tends_to_the_normal(df):
+    # Past about 1e8 the continued fraction lost its digits: df=inf gave 4.5e-13, df=1e300
+    # gave 8.6e141, silently.
+    assert t_quantile(0.975, df) == pytest.approx(1.959964, abs=1e-5)
+    assert t_sf(1.96, df) == pytest.approx(0.5 * math.erfc(1.96 / math.sqrt(2)), rel=1e-5)
+
+
+@pytest.mark.parametrize("p", [1e-300, 1e-10, 0.3, 0.5, 0.9, 1 - 1e-12])
+def test_quantiles_with_two_degrees_of_freedom_have_a_closed_form(p):
+    # t_2's quantile is (2p - 1) / sqrt(2p(1 - p)); a tiny p was refused as "p=1.0" before.
+    expected = (2 * p - 1) / math.sqrt(2 * p * (1 - p))
+    assert t_quantile(p, 2) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: t_sf(math.nan, 2), ValueError, r"`t` must be a number, not NaN"),
+        (lambda: t_sf(1.0, math.nan), ValueError, r"`df` must be > 0"),
+        (lambda: t_sf("1", 2), TypeError, r"`t` must be a number"),
+        (lambda: t_quantile(0.5, "2"), TypeError, r"`df` must be a number > 0"),
+        (lambda: t_quantile(True, 2), TypeError, r"`p` must be a number in \(0, 1\)"),
+        (lambda: t_quantile(1e-320, 1), ValueError, r"`p` is too close to 0 or 1"),
+        (lambda: paired_t_test("abc", [1, 2, 3]), TypeError, r"`a` must be a 1-D sequence"),
+        (lambda: welch_t_test([1e308, -1e308, 0], [1, 2, 3]), ValueError, r"within ±1e\+150"),
+    ],
+    ids=repr,
+)
+def test_arguments_are_named_when_refused(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
 
 
 def test_cauchy_is_t_with_one_degree_of_freedom():

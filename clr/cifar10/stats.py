@@ -55,32 +55,66 @@ def _betainc(a: float, b: float, x: float) -> float:
     return 1.0 - front * _betacf(b, a, 1.0 - x) / b
 
 
-def t_sf(t: float, df: float) -> float:
-    """P(T > t) for Student's t with ``df`` degrees of freedom."""
-    if df <= 0:
-        raise ValueError(f"`df` must be > 0. Received: df={df!r}")
-    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
+# Past this many degrees of freedom the continued fraction loses digits (df / (df + t^2) rounds
+# to 1) while Student's t is the normal distribution to within about 1e-7.
+_NORMAL_DF = 1e7
+
+
+def _check_df(df: float) -> float:
+    if isinstance(df, bool) or not isinstance(df, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`df` must be a number > 0. Received: df={df!r}")
+    if not df > 0:  # NaN too
+        raise ValueError(f"`df` must be > 0 (infinity for the normal). Received: df={df!r}")
+    return float(df)
+
+
+def _sf(t: float, df: float) -> float:
+    if df > _NORMAL_DF:
+        return 0.5 * math.erfc(t / math.sqrt(2.0))
+    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t)) if math.isfinite(t) else 0.0
     return tail if t >= 0 else 1.0 - tail
+
+
+def t_sf(t: float, df: float) -> float:
+    """P(T > t) for Student's t with ``df`` degrees of freedom (``inf``: the normal)."""
+    df = _check_df(df)
+    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`t` must be a number. Received: t={t!r}")
+    if math.isnan(t):
+        raise ValueError("`t` must be a number, not NaN.")
+    return _sf(float(t), df)
 
 
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t (bisection on :func:`t_sf`, to 1e-12)."""
+    df = _check_df(df)
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`p` must be a number in (0, 1). Received: p={p!r}")
     if not 0.0 < p < 1.0:
         raise ValueError(f"`p` must be in (0, 1). Received: p={p!r}")
-    if p < 0.5:
-        return -t_quantile(1.0 - p, df)
+    if p == 0.5:
+        return 0.0
+    # The upper tail's probability, kept as given: 1 - p would round a tiny p to 0.
+    upper, sign = (1.0 - p, 1.0) if p > 0.5 else (float(p), -1.0)
     low, high = 0.0, 1.0
-    while t_sf(high, df) > 1.0 - p:
+    while _sf(high, df) > upper:
         high *= 2.0
-    for _ in range(200):
+    if _sf(high, df) == 0.0:
+        # The tail underflowed (t * t overflows first): the quantile lies beyond what the
+        # arithmetic resolves, and bisection would return wherever that happened.
+        raise ValueError(
+            f"`p` is too close to 0 or 1: its quantile for df={df:g} is beyond float range. "
+            f"Received: p={p!r}"
+        )
+    for _ in range(2000):
         mid = 0.5 * (low + high)
-        if t_sf(mid, df) > 1.0 - p:
+        if _sf(mid, df) > upper:
             low = mid
         else:
             high = mid
         if high - low < 1e-12 * max(1.0, high):
             break
-    return 0.5 * (low + high)
+    return sign * 0.5 * (low + high)
 
 
 class TTest(NamedTuple):
@@ -103,10 +137,23 @@ def _interval(difference: float, se: float, df: float, level: float) -> tuple[fl
     return difference - half, difference + half
 
 
+# Squares of the values must stay finite for the variance: far beyond any accuracy.
+_LIMIT = 1e150
+
+
 def _finite(name: str, values: Sequence[float]) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    if array.ndim != 1 or not np.all(np.isfinite(array)):
-        raise ValueError(f"`{name}` must be a 1-D sequence of finite numbers. Received: {values!r}")
+    message = (
+        f"`{name}` must be a 1-D sequence of finite numbers within ±{_LIMIT:g}. "
+        f"Received: {values!r:.80}"
+    )
+    if isinstance(values, (str, bytes)):
+        raise TypeError(message)
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(message) from None
+    if array.ndim != 1 or not np.all(np.abs(array) <= _LIMIT):  # NaN fails too
+        raise ValueError(message)
     return array
 
 

@@ -87,3 +87,22 @@ def test_table3_beside_ours(tmp_path):
     text = ablations.format_table3(list(rows.values()))
     assert "| adam | 0.0005-0.002 | fixed | 70,000 | 80.0 (0) | 81.4 |" in text
     assert "running: seed 0 at 30,000" in text and "not run yet" in text
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "[]", '{"copies": {"30": {}}}', '{"copies": {"q30": {"against_source": {"mse": 1}}}}',
+     '{"copies": {"30": {"against_source": {"mse": "a lot"}}}}'],
+    ids=repr,
+)  # fmt: skip
+def test_a_damaged_record_of_the_copies_is_one_line_naming_it(tmp_path, content):
+    path = tmp_path / "ablations" / "jpeg_copies.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    with pytest.raises(ValueError, match=r"jpeg_copies\.json is not a record of JPEG copies"):
+        ablations.data_quality_points(tmp_path, {})
+
+
+def test_a_line_needs_two_distortions():
+    same = [dict(mse=65.0, gaps=[-1.0, -0.9]), dict(mse=65.0, gaps=[-1.1])]
+    assert ablations.fit_dose_response(same) is None

@@ -113,6 +113,26 @@ def ablation_rows(complete: dict[str, dict[int, dict[str, np.ndarray]]]) -> list
     return rows
 
 
+def _copies(path: Path) -> list[tuple[str, float]]:
+    """(quality, mean squared error against our copy) of each re-encoded copy, best first, from
+    the record ``scripts/jpeg_copies.py`` writes; a damaged record is one line naming it."""
+    try:
+        record = json.loads(path.read_text())
+        copies = [
+            (str(int(q)), float(c["against_source"]["mse"])) for q, c in record["copies"].items()
+        ]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ValueError(
+            f"{path} is not a record of JPEG copies ({type(err).__name__}: {err}): expected "
+            '{"copies": {QUALITY: {"against_source": {"mse": NUMBER}}}}'
+        ) from None
+    if not all(math.isfinite(mse) and mse >= 0 for _, mse in copies):
+        raise ValueError(f"{path}: every copy's mse must be a finite number >= 0.")
+    return sorted(copies, key=lambda qc: -int(qc[0]))
+
+
 def data_quality_points(
     root: str | os.PathLike, paper: dict[str, dict[int, dict[str, np.ndarray]]]
 ) -> list[dict[str, Any]]:
@@ -121,14 +141,13 @@ def data_quality_points(
     original: :data:`COPY_MSE` plus its own mean squared error from our copy
     (``results/ablations/jpeg_copies.json``), the two taken as independent."""
     root = Path(root)
-    record = json.loads((root / "ablations" / "jpeg_copies.json").read_text())
     sources = [("our copy (JPEG about 75)", 0.0, paper)]
-    for quality, copy in sorted(record["copies"].items(), key=lambda kv: -int(kv[0])):
+    for quality, copy in _copies(root / "ablations" / "jpeg_copies.json"):
         runs = load_seeds(root / "ablations" / f"jpeg{quality}" / "paper")
         sources.append(
             (
                 f"re-encoded at quality {quality}",
-                copy["against_source"]["mse"],
+                copy,
                 split_complete(runs)[0],
             )
         )
@@ -164,6 +183,8 @@ def fit_dose_response(points: list[dict[str, Any]]) -> dict[str, Any] | None:
 
     x = np.concatenate([[p["mse"]] * len(p["gaps"]) for p in points])
     y = np.concatenate([p["gaps"] for p in points])
+    if np.ptp(x) == 0:  # one distortion only: no slope to fit
+        return None
     n = x.size
     design = np.stack([np.ones(n), x], 1)
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)

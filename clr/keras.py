@@ -516,6 +516,18 @@ def _as_learning_rate(learning_rate: Any) -> Any:
     if callable(getattr(learning_rate, "formula", None)):
         return PolicySchedule(learning_rate)
     if callable(learning_rate):
+        # Keras calls it with no arguments at every step: a schedule-like `lambda step: ...`
+        # would fail there, deep inside the first training step.
+        try:
+            inspect.signature(learning_rate).bind()
+        except TypeError:
+            raise TypeError(
+                "`learning_rate` given as a callable must take no arguments (Keras calls it "
+                "with none); for a function of the step, use a clr policy or a Keras "
+                f"LearningRateSchedule. Received: learning_rate={learning_rate!r}"
+            ) from None
+        except ValueError:  # no signature to read (some builtins): Keras will tell
+            pass
         return learning_rate
     value = check_number("learning_rate", learning_rate, low=0.0, low_inclusive=True)
     return check_float32("learning_rate", value)

@@ -196,6 +196,12 @@ def test_optimizer_hyperparameters(name, argument, value):
     "make, message",
     [
         (lambda: ck.SGD(momentum=1.0), r"`momentum` must be a finite number in \[0, 1\)"),
+        # Keras calls a callable rate with no arguments; `lambda step:` failed in the first step.
+        (
+            lambda: ck.Adam(learning_rate=lambda step: 0.001),
+            r"`learning_rate` given as a callable must take no arguments",
+        ),
+        (lambda: ck.SGD(learning_rate=lambda: 0.01), None),  # Keras' own form: fine
         (
             lambda: ck.SGD(momentum=clr.CyclicMomentumPolicy(0.5, 0.999, step_size=10)),
             None,  # fine: stays under 1

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clr.cifar10.data import _sha256, load_cifar10
+from clr.cifar10.data import DataError, _sha256, load_cifar10
 from clr.cifar10.jpeg import codec_versions, distortion, reencode
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -37,16 +37,31 @@ def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     os.replace(tmp, path)
 
 
+def _quality(text: str) -> int:
+    """An argparse type: a JPEG quality, 1-95 as Pillow advises."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number in 1-95, got {text!r}") from None
+    if not 1 <= value <= 95:
+        raise argparse.ArgumentTypeError(f"must be a whole number in 1-95, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument(
         "--data", default=os.environ.get("CLR_CIFAR10", "../shared/data/cifar10.npz")
     )
-    parser.add_argument("--quality", type=int, nargs="+", default=[30, 20])
+    parser.add_argument("--quality", type=_quality, nargs="+", default=[30, 20])
     parser.add_argument("--out-dir", default="data")
     parser.add_argument("--record", default="results/ablations/jpeg_copies.json")
     args = parser.parse_args(argv)
-    source = load_cifar10(args.data)
+    args.quality = list(dict.fromkeys(args.quality))  # each copy once
+    try:
+        source = load_cifar10(args.data)
+    except DataError as err:
+        parser.error(str(err))
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     record_path = Path(args.record)

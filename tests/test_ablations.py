@@ -5,6 +5,7 @@ Runs train on synthetic data the project generates, so they need no ../shared.
 """
 
 import json
+import re
 import subprocess
 import sys
 
@@ -177,6 +178,25 @@ def test_jpeg_copies_script_writes_the_same_bytes_twice(tmp_path):
     with np.load(tmp_path / "copies0" / "cifar10-jpeg25.npz") as z:
         np.testing.assert_array_equal(z["y_train"], data.y_train)
         assert z["x_train"].shape == data.x_train.shape
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--quality", "0"], r"--quality: must be a whole number in 1-95, got 0"),
+        (["--quality", "101"], r"--quality: must be a whole number in 1-95, got 101"),
+        (["--data", "no/such.npz"], r"error: No CIFAR-10 at no/such\.npz"),
+    ],
+)
+def test_jpeg_copies_script_errors_are_one_line(tmp_path, args, message):
+    done = subprocess.run(
+        [sys.executable, "scripts/jpeg_copies.py", *args, "--out-dir", str(tmp_path),
+         "--record", str(tmp_path / "record.json")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert re.search(message, done.stderr.strip().splitlines()[-1]), done.stderr
+    assert not list(tmp_path.iterdir())
 
 
 # -- provenance: which code ran which part ------------------------------------------------------

@@ -365,12 +365,31 @@ class BoundsPicker:
         base_lr: float | None = None,
         max_lr: float | None = None,
     ) -> None:
+        from ._checks import check_number, check_whole
+        from .range_test import RangeTestResult
+
+        if not isinstance(result, RangeTestResult):
+            raise TypeError(
+                "`result` must be what clr.lr_range_test returned (or RangeTestResult.load). "
+                f"Received: result of type {type(result).__name__}"
+            )
+        self.step_size = check_whole("step_size", step_size, low=1)
+        low, high = float(result.lr.min()), float(result.lr.max())
+        # A slider clamps a value outside its range without a word: refuse it instead.
+        for name, value in (("base_lr", base_lr), ("max_lr", max_lr)):
+            if value is not None:
+                check_number(name, value, low=low, low_inclusive=True, high=high)
+        if base_lr is not None and max_lr is not None and not base_lr < max_lr:
+            raise ValueError(
+                f"`base_lr` must be < `max_lr` ({max_lr!r}). Received: base_lr={base_lr!r}"
+            )
         suggestions = result.suggest()
         by_name = {s.name: s.lr for s in suggestions}
-        base_lr = base_lr or by_name.get("base_lr") or by_name.get("minimum/10") or result.start_lr
-        max_lr = max_lr or by_name.get("max_lr") or by_name.get("valley") or result.end_lr
-        low, high = float(result.lr[0]), float(result.lr[-1])
-        self.step_size = step_size
+        if base_lr is None:
+            base_lr = by_name.get("base_lr") or by_name.get("minimum/10") or result.start_lr
+        if max_lr is None:
+            max_lr = by_name.get("max_lr") or by_name.get("valley") or result.end_lr
+        base_lr, max_lr = min(max(base_lr, low), high), min(max(max_lr, low), high)
 
         def make(value: float, description: str) -> W.Widget:
             common = dict(

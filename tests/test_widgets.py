@@ -251,3 +251,25 @@ def test_bounds_picker_moves_the_chosen_range_on_the_kept_plot():
     assert "CyclicLR(base_lr=0.001, max_lr=0.007, step_size=2000)" in picker.code.value
     picker.max_lr.value = 0.0005  # below base_lr: refused, bounds kept
     assert "Not taken" in picker.message.value and picker.bounds == (0.001, 0.007)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"result": None}, TypeError, r"`result` must be what clr.lr_range_test returned"),
+        ({"step_size": 0}, ValueError, r"`step_size` must be"),
+        ({"step_size": 2000.5}, ValueError, r"`step_size` must be"),
+        # The slider clamped these to its ends without a word.
+        ({"base_lr": 5.0}, ValueError, r"`base_lr` must be a finite number in \[.*, 0\.02\]"),
+        ({"max_lr": -1.0}, ValueError, r"`max_lr` must be a finite number in"),
+        ({"base_lr": float("nan")}, ValueError, r"`base_lr` must be a finite number"),
+        ({"base_lr": 0.01, "max_lr": 0.005}, ValueError, r"`base_lr` must be < `max_lr`"),
+    ],
+    ids=repr,
+)
+def test_bounds_picker_refuses_what_its_sliders_would_clamp(kwargs, error, message):
+    from clr.widgets import BoundsPicker
+
+    kwargs = {"result": toy_range_test(), **kwargs}
+    with pytest.raises(error, match=message):
+        BoundsPicker(**kwargs)

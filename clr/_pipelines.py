@@ -102,13 +102,32 @@ def _length(x: Any, kind: str) -> float | None:
     return None
 
 
-def _first(x: Any, n: int = 1) -> int:
-    """Examples in an array-like or in the first array of a dict/list of them."""
-    if isinstance(x, dict):
-        return _first(next(iter(x.values())))
-    if isinstance(x, (list, tuple)) and x and not np.isscalar(x[0]):
-        return _first(x[0])
-    return len(x)
+# The sweep keeps a few numbers per iteration; beyond this a typo would fill the memory.
+MAX_SWEEP = 10_000_000
+
+
+def _examples(name: str, value: Any) -> int:
+    """Examples in an array, or in every array of a dict/list/tuple of them (one count for
+    all); plain Python lists of numbers are refused, as Keras would read them as many inputs."""
+    if isinstance(value, dict) and value:
+        counts = {_examples(f"{name}[{k!r}]", v) for k, v in value.items()}
+    elif isinstance(value, (list, tuple)) and value and all(hasattr(v, "shape") for v in value):
+        counts = {_examples(f"{name}[{k}]", v) for k, v in enumerate(value)}
+    elif hasattr(value, "shape") and hasattr(value, "__len__") and len(value.shape) >= 1:
+        return int(value.shape[0])
+    else:
+        raise TypeError(
+            f"`{name}` must be an array (numpy or a tensor, with one entry per example), a dict "
+            "or list of them for a model of several inputs; or, for `x`, a tf.data.Dataset, a "
+            "keras.utils.PyDataset, a PyTorch DataLoader or a generator of batches. Received: "
+            f"{name} of type {type(value).__name__}"
+            + (" (use np.asarray on a Python list)" if isinstance(value, list) else "")
+        )
+    if len(counts) != 1:
+        raise ValueError(
+            f"The arrays of `{name}` must hold as many examples each: {sorted(counts)}."
+        )
+    return counts.pop()
 
 
 def _take(x: Any, idx: np.ndarray) -> Any:
@@ -145,19 +164,21 @@ class Batches:
         if epochs is not None:
             epochs = check_number("epochs", epochs, low=0.0)
         if self.kind == "arrays":
-            try:
-                n = _first(x)
-            except TypeError:
-                raise TypeError(
-                    "`x` must be arrays, a tf.data.Dataset, a keras.utils.PyDataset, a PyTorch "
-                    f"DataLoader or a generator of batches. Received: x of type {type(x).__name__}"
-                ) from None
+            n = _examples("x", x)
+            if n == 0:
+                raise ValueError("`x` holds no examples.")
+            for name, value in (("y", y), ("sample_weight", sample_weight)):
+                if value is not None and _examples(name, value) != n:
+                    raise ValueError(
+                        f"`{name}` must hold one entry per example of `x` ({n:,}). Received: "
+                        f"{_examples(name, value):,}"
+                    )
             self.batch_size = check_int("batch_size", 32 if batch_size is None else batch_size,
                                         low=1, high=max(n, 1))  # fmt: skip
             self.length = n // self.batch_size
             if epochs is not None:
                 iterations = round(epochs * self.length)
-            self.iterations = check_int("iterations", iterations, low=10)
+            self.iterations = check_int("iterations", iterations, low=10, high=MAX_SWEEP)
             return
         where = f"`x` ({self.kind})"
         if y is not None or sample_weight is not None:
@@ -187,7 +208,7 @@ class Batches:
                 f"{iterations:,} iterations: pass epochs={iterations / self.length:.3g} to go "
                 f"through it more than once, repeat it, or sweep fewer iterations."
             )
-        self.iterations = check_int("iterations", iterations, low=10)
+        self.iterations = check_int("iterations", iterations, low=10, high=MAX_SWEEP)
         self.where = where
 
     def __len__(self) -> int:
@@ -195,7 +216,7 @@ class Batches:
 
     def __iter__(self) -> Iterator[Batch]:
         if self.kind == "arrays":
-            n = _first(self.x)
+            n = _examples("x", self.x)
             for i in range(self.iterations):
                 idx = batch_indices(i, n, self.batch_size, self.seed)
                 yield (_take(self.x, idx), _take(self.y, idx), _take(self.sample_weight, idx))
@@ -244,6 +265,14 @@ def validation_arrays(validation_data: Any, steps: int | None) -> tuple[Any, Any
                 f"pipeline. Received a tuple of {len(validation_data)} items."
             )
         x, y, w = (*validation_data, None)[:3]
+        n = _examples("validation_data[0]", x)
+        for k, value in ((1, y), (2, w)):
+            if value is not None and _examples(f"validation_data[{k}]", value) != n:
+                raise ValueError(
+                    f"`validation_data[{k}]` must hold one entry per example of "
+                    f"`validation_data[0]` ({n:,}). Received: "
+                    f"{_examples(f'validation_data[{k}]', value):,}"
+                )
         return _to_numpy(x), _to_numpy(y), _to_numpy(w)
     kind = _kind(validation_data)
     if kind == "arrays":

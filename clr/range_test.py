@@ -14,6 +14,7 @@ import bisect
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -403,6 +404,20 @@ class RangeTestResult:
             raise ValueError(f"{path}: {err}") from None
 
 
+def _shapes(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_shapes(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shapes(v) for v in value) + "]"
+    return str(tuple(getattr(value, "shape", ()))) if value is not None else "None"
+
+
+def _one_line(err: BaseException) -> str:
+    """Keras' message without its colour codes and blank lines, on one line."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())[:600]
+
+
 def lr_range_test(
     model: Any,
     x: Any,
@@ -527,7 +542,16 @@ def lr_range_test(
         for i, (lr, (bx, by, bw)) in enumerate(zip(lrs, batches)):
             optimizer.learning_rate = float(lr)
             model.reset_metrics()  # so that the logs are this batch's, on every Keras version
-            logs = model.train_on_batch(bx, by, sample_weight=bw, return_dict=True)
+            try:
+                logs = model.train_on_batch(bx, by, sample_weight=bw, return_dict=True)
+            except (ValueError, TypeError) as err:
+                if i:
+                    raise
+                # The model and the data disagree (shapes, input names): say so in one line.
+                raise ValueError(
+                    f"The model cannot train on the first batch of `x` (x {_shapes(bx)}, y "
+                    f"{_shapes(by)}): {_one_line(err)}"
+                ) from None
             loss = float(logs["loss"])
             losses.append(loss)
             acc_key = next((k for k in logs if "acc" in k), None)

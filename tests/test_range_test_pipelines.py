@@ -176,3 +176,55 @@ def test_endless_validation_needs_its_steps():
     result = sweep(x, y, batch_size=BATCH, iterations=N_BATCHES, validation_data=endless,
                    validation_steps=3)  # fmt: skip
     assert len(result.val_loss) > 0
+
+
+ARRAY_MISTAKES = {
+    # Each escaped before as an IndexError from numpy, or a Keras error about another argument.
+    "y shorter than x": (
+        lambda x, y: dict(y=y[:10]),
+        r"`y` must hold one entry per example of `x` \(192\). Received: 10",
+    ),
+    "sample_weight short": (
+        lambda x, y: dict(sample_weight=np.ones(3)),
+        r"`sample_weight` must hold one entry per example",
+    ),
+    "no examples": (lambda x, y: dict(x=x[:0], y=y[:0]), r"`x` holds no examples"),
+    "a path": (
+        lambda x, y: dict(x="train.npz", y=None),
+        r"`x` must be an array .* Received: x of type str",
+    ),
+    "nested lists": (
+        lambda x, y: dict(x=x.tolist()),
+        r"`x` must be an array .*np\.asarray on a Python list",
+    ),
+    "inputs of two lengths": (
+        lambda x, y: dict(x={"a": x, "b": x[:5]}),
+        r"The arrays of `x` must hold as many examples each: \[5, 192\]",
+    ),
+    "validation of two lengths": (
+        lambda x, y: dict(validation_data=(x, y[:5])),
+        r"`validation_data\[1\]` must hold one entry per example",
+    ),
+    "a sweep that fills the memory": (
+        lambda x, y: dict(iterations=10**12),
+        r"`iterations` must be an integer in \[10, 10000000\]",
+    ),
+    "features the model does not take": (
+        lambda x, y: dict(x=np.ones((192, 7), "float32")),
+        r"The model cannot train on the first batch of `x` \(x \(16, 7\), y \(16,\)\): ",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(ARRAY_MISTAKES))
+def test_array_mistakes_are_named_and_the_model_is_untouched(mistake):
+    change, message = ARRAY_MISTAKES[mistake]
+    x, y = data()
+    kwargs = {"x": x, "y": y, "iterations": N_BATCHES, "batch_size": BATCH, **change(x, y)}
+    m = model()
+    before = [keras.ops.convert_to_numpy(v) for v in m.weights]
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        clr.lr_range_test(m, start_lr=1e-3, end_lr=0.5, verbose=0, **kwargs)
+    assert "\n" not in str(info.value)
+    for a, b in zip(before, [keras.ops.convert_to_numpy(v) for v in m.weights]):
+        np.testing.assert_array_equal(a, b)

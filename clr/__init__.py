@@ -5,26 +5,49 @@
 ``clr.cifar10``.
 """
 
-from ._one_cycle import (
-    CyclicMomentumPolicy,
-    OneCycleMomentumPolicy,
-    OneCyclePolicy,
-    cyclic_momentum,
-    one_cycle,
-    one_cycle_momentum,
-)
-from ._policies import (
-    EXP_MODES,
-    MODES,
-    SCALE_MODES,
-    CyclicPolicy,
-    StepSizeRange,
-    cyclic_lr,
-    step_size_range,
-)
-from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
-from ._schedules import Constant, Exponential, Join, Linear, Offset, Schedule
-from .range_test import RangeTestResult, Suggestion, Suggestions, lr_range_test
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+# Each public name and the module that holds it. They load on first use (PEP 562): the package
+# itself imports nothing, so `python -m clr.experiments` sets up its Ctrl-C handling before
+# numpy loads, and an interrupt while starting is one line rather than a traceback.
+_HOMES = {
+    "._one_cycle": (
+        "CyclicMomentumPolicy", "OneCycleMomentumPolicy", "OneCyclePolicy", "cyclic_momentum",
+        "one_cycle", "one_cycle_momentum",
+    ),
+    "._policies": (
+        "EXP_MODES", "MODES", "SCALE_MODES", "CyclicPolicy", "StepSizeRange", "cyclic_lr",
+        "step_size_range",
+    ),
+    "._scales": ("ConstantScale", "ExpScale", "HalvingScale", "ScaleFunction", "SineScale"),
+    "._schedules": ("Constant", "Exponential", "Join", "Linear", "Offset", "Schedule"),
+    ".range_test": ("RangeTestResult", "Suggestion", "Suggestions", "lr_range_test"),
+}  # fmt: skip
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+if TYPE_CHECKING:  # what type checkers and editors see
+    from ._one_cycle import (
+        CyclicMomentumPolicy,
+        OneCycleMomentumPolicy,
+        OneCyclePolicy,
+        cyclic_momentum,
+        one_cycle,
+        one_cycle_momentum,
+    )
+    from ._policies import (
+        EXP_MODES,
+        MODES,
+        SCALE_MODES,
+        CyclicPolicy,
+        StepSizeRange,
+        cyclic_lr,
+        step_size_range,
+    )
+    from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
+    from ._schedules import Constant, Exponential, Join, Linear, Offset, Schedule
+    from .range_test import RangeTestResult, Suggestion, Suggestions, lr_range_test
 
 
 def _version() -> str:
@@ -38,7 +61,22 @@ def _version() -> str:
         return "0+unknown"
 
 
-__version__ = _version()
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "__version__":
+        value: Any = _version()
+    elif name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name], __name__), name)
+    else:
+        raise AttributeError(f"module 'clr' has no attribute {name!r}")
+    globals()[name] = value  # once loaded, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "__version__",

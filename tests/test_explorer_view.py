@@ -30,6 +30,12 @@ def pixels(figure):
     return np.asarray(figure.canvas.buffer_rgba()).copy()
 
 
+def assert_repaint_equals_a_full_draw(view):
+    repainted = pixels(view.figure)
+    view.figure.canvas.draw()
+    np.testing.assert_array_equal(repainted, pixels(view.figure))
+
+
 def test_a_repaint_gives_the_picture_of_a_full_draw(view):
     show(view, iterations=12_000)
     draws = view.blitter.full_draws
@@ -40,9 +46,7 @@ def test_a_repaint_gives_the_picture_of_a_full_draw(view):
     show(view, iterations=12_000, mode="triangular")
     show(view, iterations=12_000, mode="triangular2", base_lr=0.002)  # ... then kept
     assert view.blitter.full_draws == draws + 1
-    repainted = pixels(view.figure)
-    view.figure.canvas.draw()
-    np.testing.assert_array_equal(repainted, pixels(view.figure))
+    assert_repaint_equals_a_full_draw(view)
 
 
 def test_the_axes_stay_while_the_curve_fits(view):
@@ -81,9 +85,7 @@ def test_a_new_pixel_ratio_draws_everything_again(view):
     view.figure.set_dpi(180)  # what ipympl does for a browser with device pixel ratio 2
     show(view, iterations=12_000, base_lr=0.003)
     assert view.blitter.full_draws == draws + 1
-    repainted = pixels(view.figure)
-    view.figure.canvas.draw()
-    np.testing.assert_array_equal(repainted, pixels(view.figure))
+    assert_repaint_equals_a_full_draw(view)
 
 
 def test_saved_picture_holds_the_curves(view):

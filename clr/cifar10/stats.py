@@ -60,8 +60,15 @@ def _betainc(a: float, b: float, x: float) -> float:
 _NORMAL_DF = 1e7
 
 
+def _is_number(value: object) -> bool:
+    """A Python or numpy real number; bools are not."""
+    return not isinstance(value, (bool, np.bool_)) and isinstance(
+        value, (int, float, np.integer, np.floating)
+    )
+
+
 def _check_df(df: float) -> float:
-    if isinstance(df, bool) or not isinstance(df, (int, float, np.integer, np.floating)):
+    if not _is_number(df):
         raise TypeError(f"`df` must be a number > 0. Received: df={df!r}")
     if not df > 0:  # NaN too
         raise ValueError(f"`df` must be > 0 (infinity for the normal). Received: df={df!r}")
@@ -78,7 +85,7 @@ def _sf(t: float, df: float) -> float:
 def t_sf(t: float, df: float) -> float:
     """P(T > t) for Student's t with ``df`` degrees of freedom (``inf``: the normal)."""
     df = _check_df(df)
-    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
+    if not _is_number(t):
         raise TypeError(f"`t` must be a number. Received: t={t!r}")
     if math.isnan(t):
         raise ValueError("`t` must be a number, not NaN.")
@@ -88,7 +95,7 @@ def t_sf(t: float, df: float) -> float:
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t (bisection on :func:`t_sf`, to 1e-12)."""
     df = _check_df(df)
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+    if not _is_number(p):
         raise TypeError(f"`p` must be a number in (0, 1). Received: p={p!r}")
     if not 0.0 < p < 1.0:
         raise ValueError(f"`p` must be in (0, 1). Received: p={p!r}")

@@ -84,10 +84,16 @@ def dose_response_text(points: list[dict], fit: dict | None) -> str:
     if fit is None:
         lines.append("- the line needs two copies with complete runs: the re-encoded ones run now")
         return "\n".join(lines)
-    interval = "" if fit["low"] is None else f" (95 % CI {fit['low']:+.2f} to {fit['high']:+.2f})"
+    interval = slope = ""
+    if fit["low"] is not None:
+        interval = f" (95 % CI {fit['low']:+.2f} to {fit['high']:+.2f})"
+        slope = (
+            f" (slope 95 % CI {fit['slope_low']:+.4f} to {fit['slope_high']:+.4f}, "
+            f"p = {fit['slope_p']:.2g} against a flat line)"
+        )
     lines.append(
-        f"- the line: gap = {fit['intercept']:+.2f} {fit['slope']:+.4f} x distortion; at the "
-        f"original {fit['intercept']:+.2f} points{interval}, from {fit['n']} runs"
+        f"- the line: gap = {fit['intercept']:+.2f} {fit['slope']:+.4f} x distortion{slope}; at "
+        f"the original {fit['intercept']:+.2f} points{interval}, from {fit['n']} runs"
     )
     lines.append(
         "\n![Each seed's gap, triangular2 minus fixed, against each copy's distortion from the "

@@ -70,6 +70,7 @@ def test_dose_response_points_and_the_line_back_to_the_original(tmp_path):
     fit = ablations.fit_dose_response(points)
     assert fit["slope"] == pytest.approx(-0.005) and fit["intercept"] == pytest.approx(-0.674875)
     assert fit["df"] == 4 and fit["low"] == pytest.approx(fit["high"])  # exact: no spread
+    assert fit["slope_low"] == pytest.approx(fit["slope_high"]) and fit["slope_p"] < 1e-9
     assert ablations.fit_dose_response(points[:1]) is None
 
 
@@ -84,6 +85,12 @@ def test_table3_beside_ours(tmp_path):
     assert rows[("adam", "triangular")]["ours"] == {0: pytest.approx(at_25k)}
     assert rows[("adam", "triangular_70k")]["progress"] == {0: 30_000}
     assert rows[("nesterov", "fixed")]["ours"] is None
+    # RMSprop too has a 70k row in the paper; Nesterov has none, so its 25k row is its own.
+    _csv(tmp_path / "paper" / "rmsprop" / "seed0" / "triangular_70k.csv", 0.75, 70_000)
+    _csv(tmp_path / "paper" / "nesterov" / "seed0" / "triangular_70k.csv", 0.75, 70_000)
+    rows = {(r["optimizer"], r["policy"]): r for r in ablations.table3_rows(tmp_path)}
+    assert rows[("rmsprop", "triangular")]["ours"] == {0: pytest.approx(10 + 65 * 25 / 70)}
+    assert rows[("nesterov", "triangular")]["ours"] is None
     text = ablations.format_table3(list(rows.values()))
     assert "| adam | 0.0005-0.002 | fixed | 70,000 | 80.0 (0) | 81.4 |" in text
     assert "running: seed 0 at 30,000" in text and "not run yet" in text
@@ -106,3 +113,20 @@ def test_a_damaged_record_of_the_copies_is_one_line_naming_it(tmp_path, content)
 def test_a_line_needs_two_distortions():
     same = [dict(mse=65.0, gaps=[-1.0, -0.9]), dict(mse=65.0, gaps=[-1.1])]
     assert ablations.fit_dose_response(same) is None
+
+
+def test_the_lines_intervals_on_a_known_case():
+    # y = 1 + 0.5x + (+1, -1, -1, +1) at x = 0, 1, 2, 3: least squares gives intercept 1,
+    # slope 0.5; residuals (1, -1, -1, 1): s^2 = 4/2 = 2; Sxx = 5, so se(slope) = sqrt(2/5)
+    # and se(intercept) = sqrt(2 (1/4 + 1.5^2/5)) = sqrt(1.4); t(2) 97.5 % = 4.302653.
+    points = [dict(mse=float(x), gaps=[1 + 0.5 * x + e]) for x, e in zip(range(4), (1, -1, -1, 1))]
+    fit = ablations.fit_dose_response(points)
+    q = 4.302652729749464
+    assert fit["intercept"] == pytest.approx(1.0) and fit["slope"] == pytest.approx(0.5)
+    assert fit["high"] - fit["intercept"] == pytest.approx(q * 1.4**0.5)
+    assert fit["slope_high"] - fit["slope"] == pytest.approx(q * 0.4**0.5)
+    # t = 0.5 / sqrt(0.4) = 0.7906 on 2 df: two-sided p = 1 - 0.7906 / sqrt(2 + 0.7906^2)
+    t_value = 0.5 / 0.4**0.5
+    assert fit["slope_p"] == pytest.approx(1 - t_value / (2 + t_value**2) ** 0.5)
+    two = ablations.fit_dose_response([dict(mse=0.0, gaps=[1.0]), dict(mse=1.0, gaps=[2.0])])
+    assert two["slope"] == pytest.approx(1.0) and two["low"] is None and two["slope_p"] is None

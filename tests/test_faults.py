@@ -29,6 +29,13 @@ def _smoke(out, policy_name="fixed", **kwargs):
     return run_experiment(policy_name, "smoke", "synthetic", out, verbose=0, **kwargs)
 
 
+def _quick_triangular(out):
+    """The quick preset's triangular (about 10 evaluations): long enough to interrupt."""
+    from clr.cifar10.runner import run_experiment
+
+    return run_experiment("triangular", "quick", "synthetic", out, verbose=0)
+
+
 def _as_in_a_terminal() -> None:
     # A shell without job control starts background commands (`make test &`, `nohup ... &`)
     # with SIGINT ignored, and children inherit that: the runner rightly keeps ignoring it.
@@ -68,11 +75,7 @@ def straight_quick(tmp_path_factory):
     that a signal sent after its second one arrives while it trains, however loaded the
     machine. A smoke run once finished first, with CI and a training run beside it; running
     it at a lower priority instead made its stop take over 30 s on the loaded machine."""
-    from clr.cifar10.runner import run_experiment
-
-    return run_experiment(
-        "triangular", "quick", "synthetic", tmp_path_factory.mktemp("straight_quick"), verbose=0
-    )
+    return _quick_triangular(tmp_path_factory.mktemp("straight_quick"))
 
 
 def _wait_for_rows(csv_path, n, proc, timeout=300):
@@ -162,8 +165,6 @@ def test_a_lock_file_removed_before_it_is_locked_is_dropped_for_the_current_one(
 def test_a_signal_stops_in_one_line_and_the_run_resumes_identically(
     tmp_path, straight_quick, signum, code
 ):
-    from clr.cifar10.runner import run_experiment
-
     proc = _cli(tmp_path, preset="quick", policy="triangular")
     csv_path = run_paths(tmp_path, "quick", 0, "triangular")["csv"]
     _wait_for_rows(csv_path, 2, proc)
@@ -176,7 +177,7 @@ def test_a_signal_stops_in_one_line_and_the_run_resumes_identically(
     kept = read_results(csv_path)["iteration"]
     assert 2 <= len(kept) < len(read_results(straight_quick)["iteration"])
     assert not list(csv_path.parent.glob("*.tmp*"))  # nothing half-written left behind
-    run_experiment("triangular", "quick", "synthetic", tmp_path, verbose=0)
+    _quick_triangular(tmp_path)
     _same_run(straight_quick, csv_path)
 
 

@@ -191,11 +191,11 @@ def fit_dose_response(points: list[dict[str, Any]]) -> dict[str, Any] | None:
     n = x.size
     design = np.stack([np.ones(n), x], 1)
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    fit = dict(intercept=float(coef[0]), slope=float(coef[1]), n=n, df=n - 2)
-    if n - 2 < 1:
+    df = n - 2
+    fit = dict(intercept=float(coef[0]), slope=float(coef[1]), n=n, df=df)
+    if df < 1:
         return fit | dict(low=None, high=None, slope_low=None, slope_high=None, slope_p=None)
     residual = y - design @ coef
-    df = n - 2
     s2 = float(residual @ residual) / df
     cov = s2 * np.linalg.inv(design.T @ design)
     q = t_quantile(0.975, df)

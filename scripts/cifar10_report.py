@@ -84,17 +84,10 @@ def dose_response_text(points: list[dict], fit: dict | None) -> str:
     if fit is None:
         lines.append("- the line needs two copies with complete runs: the re-encoded ones run now")
         return "\n".join(lines)
-    interval = slope = ""
-    if fit["low"] is not None:
-        interval = f" (95 % CI {fit['low']:+.2f} to {fit['high']:+.2f})"
-        slope = (
-            f" (slope 95 % CI {fit['slope_low']:+.4f} to {fit['slope_high']:+.4f}, "
-            f"p = {fit['slope_p']:.2g} against a flat line)"
-        )
-    lines.append(
-        f"- the line: gap = {fit['intercept']:+.2f} {fit['slope']:+.4f} x distortion{slope}; at "
-        f"the original {fit['intercept']:+.2f} points{interval}, from {fit['n']} runs"
-    )
+    lines.append("- " + ablations.describe_dose_response(fit))
+    by_seed = ablations.fit_dose_response(points, seed_terms=True)
+    if by_seed is not None:
+        lines.append("- " + ablations.describe_dose_response(by_seed))
     lines.append(
         "\n![Each seed's gap, triangular2 minus fixed, against each copy's distortion from the "
         "original, the line back to the original and its interval, the paper's tie]"

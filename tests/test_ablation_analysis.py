@@ -130,3 +130,43 @@ def test_the_lines_intervals_on_a_known_case():
     assert fit["slope_p"] == pytest.approx(1 - t_value / (2 + t_value**2) ** 0.5)
     two = ablations.fit_dose_response([dict(mse=0.0, gaps=[1.0]), dict(mse=1.0, gaps=[2.0])])
     assert two["slope"] == pytest.approx(1.0) and two["low"] is None and two["slope_p"] is None
+    assert ablations.describe_dose_response(two) == (
+        "the line, pooled: gap = +1.00 +1.0000 x distortion; at the original +1.00 points, "
+        "from 2 runs (0 residual df)"
+    )
+
+
+def test_the_line_with_a_term_per_seed_on_a_known_case():
+    # Seed 0: gaps (0, 2, 2) at x = 0, 1, 2; seed 1: (5, 7) at x = 0, 2. Within seeds x has
+    # mean 1 and Sxx = 2 + 2 = 4, Sxy = 2 + 2: slope 1. Intercepts 4/3 - 1 = 1/3 and 6 - 1 = 5,
+    # their mean 8/3. Residuals (-1/3, 2/3, -1/3) and (0, 0): s^2 = (2/3) / (5 - 3) = 1/3;
+    # se(slope)^2 = s^2 / 4 = 1/12. Var of the mean intercept: s^2 / 4 times
+    # (1/3 + 1/4) + (1/2 + 1/4) + 2 (1/4) = 11/6, so 11/72.
+    points = [
+        dict(mse=0.0, seeds=[0, 1], gaps=[0.0, 5.0]),
+        dict(mse=1.0, seeds=[0], gaps=[2.0]),
+        dict(mse=2.0, seeds=[0, 1], gaps=[2.0, 7.0]),
+    ]
+    fit = ablations.fit_dose_response(points, seed_terms=True)
+    q = 4.302652729749464  # t(2), 97.5 %
+    assert fit["seed_terms"] and fit["df"] == 2 and fit["n"] == 5
+    assert fit["slope"] == pytest.approx(1.0) and fit["intercept"] == pytest.approx(8 / 3)
+    assert fit["slope_high"] - fit["slope"] == pytest.approx(q / 12**0.5)
+    assert fit["high"] - fit["intercept"] == pytest.approx(q * (11 / 72) ** 0.5)
+    t_value = 12**0.5  # on 2 df: two-sided p = 1 - t / sqrt(2 + t^2)
+    assert fit["slope_p"] == pytest.approx(1 - t_value / (2 + t_value**2) ** 0.5)
+    # Pooled, the seeds' offset (about 4.7 points) would pass for noise around one line.
+    pooled = ablations.fit_dose_response(points)
+    assert not pooled["seed_terms"] and pooled["df"] == 3
+    text = ablations.describe_dose_response(fit)
+    assert text.startswith("the line, with a term per seed (slope from within seeds): gap = +2.67")
+    assert f"p = {fit['slope_p']:.2g}" in text and "from 5 runs (2 residual df)" in text
+    assert pooled["slope_high"] - pooled["slope"] > 3 * (fit["slope_high"] - fit["slope"])
+
+
+def test_a_term_per_seed_needs_a_seed_on_two_distortions():
+    points = [dict(mse=0.0, seeds=[0], gaps=[1.0]), dict(mse=1.0, seeds=[1], gaps=[2.0])]
+    assert ablations.fit_dose_response(points) is not None  # pooled: a line through two runs
+    assert ablations.fit_dose_response(points, seed_terms=True) is None
+    assert ablations.fit_dose_response([], seed_terms=True) is None
+    assert ablations.fit_dose_response([]) is None

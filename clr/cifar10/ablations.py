@@ -25,6 +25,7 @@ __all__ = [
     "ablation_rows",
     "data_quality_points",
     "fit_dose_response",
+    "describe_dose_response",
     "table3_rows",
     "format_ablations",
     "format_table3",
@@ -174,42 +175,80 @@ def data_quality_points(
     return points
 
 
-def fit_dose_response(points: list[dict[str, Any]]) -> dict[str, Any] | None:
+def fit_dose_response(
+    points: list[dict[str, Any]], seed_terms: bool = False
+) -> dict[str, Any] | None:
     """A straight line through every seed's gap against the distortion: what it says at the
     original data (distortion 0) with its 95 % interval (``low``, ``high``), and its slope
     with its own interval (``slope_low``, ``slope_high``) and the two-sided p-value of "the
-    data's quality does not change the gap" (``slope_p``). None with fewer than two
-    distortions; the intervals are None without a residual degree of freedom."""
-    if len(points) < 2:
-        return None
+    data's quality does not change the gap" (``slope_p``).
+
+    ``seed_terms=True`` gives each seed its own intercept (the points need their ``seeds``): a
+    seed's runs share initial weights and batch order across the copies, so its gaps may sit
+    above or below the others' on every copy. The slope then comes from within seeds only, and
+    the value at the original is the mean of the seeds' intercepts. A seed run on one copy
+    only then adds to that mean but not to the slope.
+
+    None while the slope cannot be fitted (fewer than two distortions; with ``seed_terms``, no
+    seed on two); the intervals are None without a residual degree of freedom."""
     from .stats import t_quantile, t_sf
 
+    if not points:
+        return None
     x = np.concatenate([[p["mse"]] * len(p["gaps"]) for p in points])
     y = np.concatenate([p["gaps"] for p in points])
-    if np.ptp(x) == 0:  # one distortion only: no slope to fit
-        return None
     n = x.size
-    design = np.stack([np.ones(n), x], 1)
+    if seed_terms:
+        seed = np.concatenate([p["seeds"] for p in points])
+        seeds = sorted(set(seed.tolist()))
+        if not any(np.ptp(x[seed == s]) > 0 for s in seeds):
+            return None
+        design = np.stack([(seed == s).astype(float) for s in seeds] + [x], 1)
+        at_origin = np.array([1.0 / len(seeds)] * len(seeds) + [0.0])
+    else:
+        if np.ptp(x) == 0:  # one distortion only: no slope to fit
+            return None
+        design = np.stack([np.ones(n), x], 1)
+        at_origin = np.array([1.0, 0.0])
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    df = n - 2
-    fit = dict(intercept=float(coef[0]), slope=float(coef[1]), n=n, df=df)
+    df = n - design.shape[1]
+    fit = dict(
+        intercept=float(at_origin @ coef), slope=float(coef[-1]), n=n, df=df, seed_terms=seed_terms
+    )
     if df < 1:
         return fit | dict(low=None, high=None, slope_low=None, slope_high=None, slope_p=None)
     residual = y - design @ coef
-    s2 = float(residual @ residual) / df
-    cov = s2 * np.linalg.inv(design.T @ design)
+    cov = float(residual @ residual) / df * np.linalg.inv(design.T @ design)
+    se, slope_se = math.sqrt(at_origin @ cov @ at_origin), math.sqrt(cov[-1, -1])
     q = t_quantile(0.975, df)
-    half, slope_half = q * math.sqrt(cov[0, 0]), q * math.sqrt(cov[1, 1])
-    if cov[1, 1] > 0:
-        slope_p = min(1.0, 2 * t_sf(abs(fit["slope"]) / math.sqrt(cov[1, 1]), df))
+    if slope_se > 0:
+        slope_p = min(1.0, 2 * t_sf(abs(fit["slope"]) / slope_se, df))
     else:  # points exactly on a line
         slope_p = 0.0 if fit["slope"] != 0 else 1.0
     return fit | dict(
-        low=fit["intercept"] - half,
-        high=fit["intercept"] + half,
-        slope_low=fit["slope"] - slope_half,
-        slope_high=fit["slope"] + slope_half,
+        low=fit["intercept"] - q * se,
+        high=fit["intercept"] + q * se,
+        slope_low=fit["slope"] - q * slope_se,
+        slope_high=fit["slope"] + q * slope_se,
         slope_p=slope_p,
+    )
+
+
+def describe_dose_response(fit: dict[str, Any]) -> str:
+    """A line from :func:`fit_dose_response` in words: its slope with interval and p-value, and
+    what it says at the original data with its interval."""
+    how = "with a term per seed (slope from within seeds)" if fit["seed_terms"] else "pooled"
+    interval = slope = ""
+    if fit["low"] is not None:
+        interval = f" (95 % CI {fit['low']:+.2f} to {fit['high']:+.2f})"
+        slope = (
+            f" (slope 95 % CI {fit['slope_low']:+.4f} to {fit['slope_high']:+.4f}, "
+            f"p = {fit['slope_p']:.2g} against a flat line)"
+        )
+    return (
+        f"the line, {how}: gap = {fit['intercept']:+.2f} {fit['slope']:+.4f} x distortion{slope}; "
+        f"at the original {fit['intercept']:+.2f} points{interval}, from {fit['n']} runs "
+        f"({fit['df']} residual df)"
     )
 
 

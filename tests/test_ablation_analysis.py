@@ -169,4 +169,7 @@ def test_a_term_per_seed_needs_a_seed_on_two_distortions():
     assert ablations.fit_dose_response(points) is not None  # pooled: a line through two runs
     assert ablations.fit_dose_response(points, seed_terms=True) is None
     assert ablations.fit_dose_response([], seed_terms=True) is None
+    unnamed = [dict(mse=0.0, gaps=[1.0]), dict(mse=1.0, seeds=[0, 1], gaps=[2.0])]
+    with pytest.raises(ValueError, match=r"`points` must name the seed of each gap"):
+        ablations.fit_dose_response(unnamed, seed_terms=True)
     assert ablations.fit_dose_response([]) is None

@@ -199,6 +199,11 @@ def fit_dose_response(
     y = np.concatenate([p["gaps"] for p in points])
     n = x.size
     if seed_terms:
+        if any(len(p.get("seeds", ())) != len(p["gaps"]) for p in points):
+            raise ValueError(
+                "`points` must name the seed of each gap for `seed_terms=True`: each point's "
+                "'seeds' as long as its 'gaps'."
+            )
         seed = np.concatenate([p["seeds"] for p in points])
         seeds = sorted(set(seed.tolist()))
         if not any(np.ptp(x[seed == s]) > 0 for s in seeds):

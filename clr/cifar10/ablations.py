@@ -204,17 +204,14 @@ def fit_dose_response(
                 "`points` must name the seed of each gap for `seed_terms=True`: each point's "
                 "'seeds' as long as its 'gaps'."
             )
-        seed = np.concatenate([p["seeds"] for p in points])
-        seeds = sorted(set(seed.tolist()))
-        if not any(np.ptp(x[seed == s]) > 0 for s in seeds):
-            return None
-        design = np.stack([(seed == s).astype(float) for s in seeds] + [x], 1)
-        at_origin = np.array([1.0 / len(seeds)] * len(seeds) + [0.0])
-    else:
-        if np.ptp(x) == 0:  # one distortion only: no slope to fit
-            return None
-        design = np.stack([np.ones(n), x], 1)
-        at_origin = np.array([1.0, 0.0])
+        group = np.concatenate([p["seeds"] for p in points])
+    else:  # pooled: every run in one group, so one intercept
+        group = np.zeros(n)
+    groups = sorted(set(group.tolist()))
+    if not any(np.ptp(x[group == g]) > 0 for g in groups):  # no slope to fit
+        return None
+    design = np.stack([(group == g).astype(float) for g in groups] + [x], 1)
+    at_origin = np.array([1.0 / len(groups)] * len(groups) + [0.0])
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     df = n - design.shape[1]
     fit = dict(

@@ -1,5 +1,6 @@
 """The ablations' analysis on curves with known answers: each ablation against its reference,
-the dose-response line and its value at the original data, Table 3 beside ours (numpy only)."""
+the dose-response line and its value at the original data and its figure, Table 3 beside ours
+(numpy and matplotlib only)."""
 
 import json
 
@@ -173,3 +174,42 @@ def test_a_term_per_seed_needs_a_seed_on_two_distortions():
     with pytest.raises(ValueError, match=r"`points` must name the seed of each gap"):
         ablations.fit_dose_response(unnamed, seed_terms=True)
     assert ablations.fit_dose_response([]) is None
+
+
+def test_the_dose_response_figure_draws_both_lines_and_their_intervals():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from clr.cifar10.plots import plot_dose_response
+
+    points = [
+        dict(label="original", mse=0.0, psnr_db=30.0, seeds=[0, 1], gaps=[0.0, 5.0]),
+        dict(label="JPEG 30", mse=1.0, psnr_db=28.0, seeds=[0], gaps=[2.0]),
+        dict(label="JPEG 20", mse=2.0, psnr_db=26.0, seeds=[0, 1], gaps=[2.0, 7.0]),
+    ]
+    fit = ablations.fit_dose_response(points)
+    by_seed = ablations.fit_dose_response(points, seed_terms=True)
+    fig, ax = plt.subplots()
+    plot_dose_response(points, fit, ax=ax, by_seed=by_seed)
+    labels = ax.get_legend_handles_labels()[1]
+    pooled_line, seed_line = (
+        next(ln for ln in ax.get_lines() if ln.get_label().startswith(name))
+        for name in ("pooled line;", "line with a term per seed;")
+    )
+    # each line starts at the original (distortion 0) at its own intercept: 8/3 per seed
+    assert seed_line.get_xdata()[0] == 0 and seed_line.get_ydata()[0] == pytest.approx(8 / 3)
+    assert pooled_line.get_ydata()[0] == pytest.approx(fit["intercept"])
+    assert "line with a term per seed; at the original: +2.7 points" in labels
+    intervals = [c for c in ax.containers if c.get_label().endswith("(no distortion)")]
+    assert len(intervals) == 2
+    # the per-seed interval sits just right of the pooled one, so both stay visible
+    (x_pooled,), (x_seed,) = (c.lines[0].get_xdata() for c in intervals)
+    assert x_pooled == 0 < x_seed < 0.1
+    plt.close(fig)
+    # without the per-seed line the figure is the pooled one alone
+    fig, ax = plt.subplots()
+    plot_dose_response(points, fit, ax=ax)
+    assert not any("term per seed" in lb for lb in ax.get_legend_handles_labels()[1])
+    plt.close(fig)

@@ -137,11 +137,21 @@ def plot_seed_comparison(
     return fig
 
 
-def plot_dose_response(points: list[dict[str, Any]], fit: dict[str, Any] | None, ax: Any = None):
+def plot_dose_response(
+    points: list[dict[str, Any]],
+    fit: dict[str, Any] | None,
+    ax: Any = None,
+    by_seed: dict[str, Any] | None = None,
+):
     """The data-quality dose-response: each seed's gap (triangular2 after 25,000 iterations
     minus fixed after 70,000, in points) against each copy's estimated distortion from the
     original CIFAR-10 (mean squared error per pixel value), the straight line through them
-    carried back to the original (distortion 0) with its 95 % interval, and the paper's tie."""
+    carried back to the original (distortion 0) with its 95 % interval, and the paper's tie.
+
+    ``fit`` is the pooled line and ``by_seed`` the line with a term per seed (both from
+    :func:`clr.cifar10.ablations.fit_dose_response`); either may be None. The per-seed line is
+    drawn through the mean of the seeds' intercepts, and its interval a little to the right of
+    the original so the two intervals stay apart."""
     ax = ax or plt.gca()
     for k, p in enumerate(points):
         ax.plot(
@@ -154,24 +164,31 @@ def plot_dose_response(points: list[dict[str, Any]], fit: dict[str, Any] | None,
             label=f"{p['label']} (PSNR {p['psnr_db']:.1f} dB): each seed",
         )
         ax.plot(p["mse"], np.mean(p["gaps"]), "_", color=f"C{k}", ms=18, mew=2)
-    if fit is not None:
-        x = np.linspace(0, max(p["mse"] for p in points) * 1.05, 50)
+    x_max = max((p["mse"] for p in points), default=1.0) * 1.05
+    x = np.linspace(0, x_max, 50)
+    lines = [
+        (fit, "--", "0.3", "pooled line", 0.0),
+        (by_seed, ":", "tab:purple", "line with a term per seed", 0.015),
+    ]
+    for line, style, colour, name, offset in lines:
+        if line is None:
+            continue
         ax.plot(
             x,
-            fit["intercept"] + fit["slope"] * x,
-            "--",
-            color="0.3",
-            label=f"straight line; at the original: {fit['intercept']:+.1f} points",
+            line["intercept"] + line["slope"] * x,
+            style,
+            color=colour,
+            label=f"{name}; at the original: {line['intercept']:+.1f} points",
         )
-        if fit["low"] is not None:
+        if line["low"] is not None:
             ax.errorbar(
-                [0],
-                [fit["intercept"]],
-                yerr=[[fit["intercept"] - fit["low"]], [fit["high"] - fit["intercept"]]],
+                [offset * x_max],
+                [line["intercept"]],
+                yerr=[[line["intercept"] - line["low"]], [line["high"] - line["intercept"]]],
                 fmt="s",
-                color="0.3",
+                color=colour,
                 capsize=4,
-                label="95 % interval at the original (no distortion)",
+                label=f"{name}: 95 % interval at the original (no distortion)",
             )
     ax.axhline(0.0, color="tab:red", lw=1, label="the paper: a tie (81.4 and 81.4 %)")
     ax.set(

@@ -93,8 +93,31 @@ def test_table3_beside_ours(tmp_path):
     assert rows[("rmsprop", "triangular")]["ours"] == {0: pytest.approx(10 + 65 * 25 / 70)}
     assert rows[("nesterov", "triangular")]["ours"] is None
     text = ablations.format_table3(list(rows.values()))
-    assert "| adam | 0.0005-0.002 | fixed | 70,000 | 80.0 (0) | 81.4 |" in text
+    assert "| adam | 0.0005-0.002 | fixed | 70,000 | 80.0 (0) | - | 81.4 |" in text
     assert "running: seed 0 at 30,000" in text and "not run yet" in text
+
+
+def test_table3_reads_each_cyclic_row_at_its_last_trough_too(tmp_path):
+    # 25,000 iterations are 12.5 step sizes of 2,000: the row ends halfway up a rise, and its
+    # last trough (rate at the lower bound) is 24,000; fixed is read at the same iteration.
+    seed0 = tmp_path / "paper" / "adagrad" / "seed0"
+    _csv(seed0 / "fixed.csv", 0.80, 70_000)
+    _csv(seed0 / "triangular.csv", 0.76, 25_000)
+    _csv(tmp_path / "paper" / "adam" / "seed0" / "triangular_70k.csv", 0.81, 70_000)
+    rows = {(r["optimizer"], r["policy"]): r for r in ablations.table3_rows(tmp_path)}
+    trough = rows[("adagrad", "triangular")]["trough"]
+    assert trough["iteration"] == 24_000
+    assert trough["ours"] == {0: pytest.approx(10 + 66 * 24 / 25)}
+    assert trough["fixed"] == {0: pytest.approx(10 + 70 * 24 / 70)}
+    assert rows[("adagrad", "fixed")]["trough"] is None
+    # 70,000 iterations are 17.5 cycles of 4,000: the last trough is 68,000; no fixed run here.
+    trough = rows[("adam", "triangular_70k")]["trough"]
+    assert trough["iteration"] == 68_000 and trough["fixed"] == {}
+    assert rows[("adam", "triangular")]["trough"]["iteration"] == 24_000
+    assert rows[("rmsprop", "triangular")]["trough"] is None  # not run
+    text = ablations.format_table3(list(rows.values()))
+    assert "| 76.0 (0) | 73.4 at 24,000 (34.0) | 76.0 |" in text
+    assert f"| {10 + 71 * 68 / 70:.1f} at 68,000 | 81.1 |" in text
 
 
 @pytest.mark.parametrize(

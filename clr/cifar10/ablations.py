@@ -258,7 +258,12 @@ def table3_rows(root: str | os.PathLike) -> list[dict[str, Any]]:
     """The paper's Table 3 beside ours: per optimizer and row, our final accuracy (seed by
     seed) where the run is complete, or how far it got; the triangular row at 25,000 of Adam
     and RMSprop (which the paper also ran for 70,000) read from their 70,000-iteration run,
-    the same run up to there, when no 25,000-iteration run of their own exists."""
+    the same run up to there, when no 25,000-iteration run of their own exists.
+
+    A triangular row ends where its iteration count falls in the cycle: 25,000 is 12.5 step
+    sizes, halfway up a rise. Its ``trough`` is therefore read too: the last evaluated
+    iteration up to its end where the rate is at its lower bound (where the paper says to stop),
+    ours there and fixed's at the same iteration, seed by seed (:func:`_at_last_trough`)."""
     root = Path(root)
     rows = []
     for optimizer_name, paper_rows in PAPER_TABLE3.items():
@@ -288,7 +293,10 @@ def table3_rows(root: str | os.PathLike) -> list[dict[str, Any]]:
                 } or None
             elif done:
                 ours = _finals(done)
-            total = policy_schedule(policy_name, 1.0, optimizer_name)[1]
+            schedule, total = policy_schedule(policy_name, 1.0, optimizer_name)[:2]
+            trough = None
+            if policy_name != "fixed" and ours:
+                trough = _at_last_trough(schedule, total, done, runs.get("fixed") or {})
             rows.append(
                 dict(
                     optimizer=optimizer_name,
@@ -297,10 +305,45 @@ def table3_rows(root: str | os.PathLike) -> list[dict[str, Any]]:
                     iterations=total,
                     ours=ours,
                     progress=progress,
+                    trough=trough,
                     paper=(iterations, accuracy),
                 )
             )
     return rows
+
+
+def _at_last_trough(
+    schedule: Any,
+    total: int,
+    runs: dict[int, dict[str, np.ndarray]],
+    fixed: dict[int, dict[str, np.ndarray]],
+) -> dict[str, Any] | None:
+    """Where a cyclic run last sat at its lower bound up to ``total`` iterations: that
+    iteration, our accuracy there per seed, and fixed's at the same iteration on the seeds that
+    have evaluated it (percent). None when no evaluation after the start falls on a trough."""
+    seeds = sorted(runs)
+    iterations = runs[seeds[0]]["iteration"]
+    iterations = iterations[(iterations > 0) & (iterations <= total)]
+    if iterations.size == 0:
+        return None
+    lr = np.asarray(schedule(iterations), dtype=float)
+    low = float(np.min(schedule(np.arange(total + 1))))
+    at_low = iterations[np.isclose(lr, low, rtol=1e-9, atol=0.0)]
+    if at_low.size == 0:
+        return None
+    it = int(at_low[-1])
+
+    def at(curves: dict[str, np.ndarray]) -> float | None:
+        hit = curves["test_accuracy"][curves["iteration"] == it]
+        return 100 * float(hit[0]) if hit.size else None
+
+    ours = {s: at(runs[s]) for s in seeds}
+    fixed_there = {s: a for s, r in fixed.items() if (a := at(r)) is not None}
+    return dict(
+        iteration=it,
+        ours={s: a for s, a in ours.items() if a is not None},
+        fixed=fixed_there,
+    )
 
 
 def _accuracy_text(summary: tuple[float, float | None], n: int) -> str:
@@ -335,10 +378,12 @@ def format_ablations(rows: list[dict[str, Any]]) -> str:
 
 
 def format_table3(rows: list[dict[str, Any]]) -> str:
-    """Table 3 beside ours as markdown."""
+    """Table 3 beside ours as markdown, with each cyclic row also read at its last trough
+    (the iteration, ours there, fixed there)."""
     lines = [
-        "| optimizer | bounds | policy | iterations | ours % (seeds) | paper % |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| optimizer | bounds | policy | iterations | ours % (seeds) "
+        "| at the last trough: ours % (fixed %) | paper % |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         if r["ours"]:
@@ -348,9 +393,15 @@ def format_table3(rows: list[dict[str, Any]]) -> str:
             ours = "running: " + ", ".join(f"seed {s} at {i:,}" for s, i in r["progress"].items())
         else:
             ours = "not run yet"
+        trough = "-"
+        if r.get("trough") and r["trough"]["ours"]:
+            t = r["trough"]
+            trough = f"{np.mean(list(t['ours'].values())):.1f} at {t['iteration']:,}"
+            if t["fixed"]:
+                trough += f" ({np.mean(list(t['fixed'].values())):.1f})"
         low, high = r["bounds"]
         lines.append(
             f"| {r['optimizer']} | {low:g}-{high:g} | {r['policy']} | {r['iterations']:,} | "
-            f"{ours} | {r['paper'][1]:.1f} |"
+            f"{ours} | {trough} | {r['paper'][1]:.1f} |"
         )
     return "\n".join(lines)

@@ -324,11 +324,8 @@ def _at_last_trough(
     seeds = sorted(runs)
     iterations = runs[seeds[0]]["iteration"]
     iterations = iterations[(iterations > 0) & (iterations <= total)]
-    if iterations.size == 0:
-        return None
     lr = np.asarray(schedule(iterations), dtype=float)
-    low = float(np.min(schedule(np.arange(total + 1))))
-    at_low = iterations[np.isclose(lr, low, rtol=1e-9, atol=0.0)]
+    at_low = iterations[np.isclose(lr, schedule.bounds()[0], rtol=1e-9, atol=0.0)]
     if at_low.size == 0:
         return None
     it = int(at_low[-1])

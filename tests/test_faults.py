@@ -94,15 +94,23 @@ def _wait_for_rows(csv_path, n, proc, timeout=300):
 def test_a_second_runner_on_the_same_run_refuses_in_one_line(tmp_path):
     from clr.cifar10.runfiles import checkpoint_meta, read_rows
 
-    first = _cli(tmp_path, preset="quick", policy="triangular")  # long enough to overlap
+    first = _cli(tmp_path, preset="quick", policy="triangular")  # about 10 evaluations
     paths = run_paths(tmp_path, "quick", 0, "triangular")
     _wait_for_rows(paths["csv"], 1, first)
-    second = _cli(tmp_path, preset="quick", policy="triangular")
-    out, err = second.communicate(timeout=300)
+    # The first is held (alive, lock taken) while the second starts: on a fast machine it once
+    # finished all its evaluations during the second's import of TensorFlow, and the Ctrl-C
+    # below then reached a run that had already ended.
+    first.send_signal(signal.SIGSTOP)
+    try:
+        held_at = len(paths["csv"].read_text().splitlines()) - 1
+        second = _cli(tmp_path, preset="quick", policy="triangular")
+        out, err = second.communicate(timeout=300)
+    finally:
+        first.send_signal(signal.SIGCONT)
     assert second.returncode == 2, err
     assert err.strip().count("\n") == 0 and f"another runner (pid {first.pid})" in err
     assert first.poll() is None  # the first goes on
-    _wait_for_rows(paths["csv"], 3, first)
+    _wait_for_rows(paths["csv"], held_at + 1, first)
     first.send_signal(signal.SIGINT)
     assert first.wait(timeout=30) == 130
     # Nothing corrupted: the files read back whole and agree.
@@ -204,6 +212,37 @@ def test_an_interrupt_during_the_checkpoint_write_keeps_the_last_one(
     assert not list(paths["csv"].parent.glob("*.tmp*"))
     monkeypatch.setattr(runner, "add_checkpoint_meta", real)
     _smoke(tmp_path)  # redoes iteration 30 from the checkpoint at 20
+    _same_run(straight, paths["csv"])
+
+
+def test_an_interrupt_whose_exception_is_dropped_still_stops_the_run(
+    tmp_path, straight, monkeypatch
+):
+    """Python runs a signal's handler wherever the main thread is; raised inside a __del__ (a
+    tf.data iterator's) or a library's blanket except, its KeyboardInterrupt is printed and
+    dropped. The runner notices the signal at the next batch instead of training to the end."""
+    from clr.cifar10 import runner
+    from clr.cifar10.runner import RunInterrupted
+
+    paths = run_paths(tmp_path, "smoke", 0, "fixed")
+    real = runner.write_rows
+
+    def dropping(path, rows):  # Ctrl-C arrives while a library swallows everything
+        if rows[-1]["iteration"] == 20:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)  # the handler runs here
+            except KeyboardInterrupt:
+                pass
+        real(path, rows)
+
+    monkeypatch.setattr(runner, "write_rows", dropping)
+    with pytest.raises(RunInterrupted, match=r"by SIGINT at iteration 20 of") as info:
+        _smoke(tmp_path)
+    assert info.value.saved_iteration == 20
+    assert read_results(paths["csv"])["iteration"][-1] == 20
+    monkeypatch.setattr(runner, "write_rows", real)
+    _smoke(tmp_path)
     _same_run(straight, paths["csv"])
 
 

@@ -26,6 +26,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,50 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, message: str, signum: int, saved_iteration: int) -> None:
         super().__init__(message)
         self.signum, self.saved_iteration = signum, saved_iteration
+
+
+class _SignalNoticed(KeyboardInterrupt):
+    """A SIGINT or SIGTERM whose handler's exception was dropped, acted on between batches."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__()
+        self.signum = signum
+
+
+class _NoticeInterrupts:
+    """Records SIGINT and SIGTERM as they arrive, then calls their handler as before.
+
+    Python runs a handler at whatever bytecode the main thread is at; an exception it raises
+    inside a ``__del__`` (a tf.data iterator's, a zip file's) or a library's blanket ``except``
+    is printed and dropped, and the run would go on to its end. The loop calls :meth:`check`
+    after every batch, so such an interrupt still stops it there. Handlers that are not Python
+    functions are left alone: an ignored SIGINT (``nohup``) stays ignored.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, Callable[..., Any]] = {}
+
+    def __enter__(self) -> _NoticeInterrupts:
+        if threading.current_thread() is threading.main_thread():  # the only one that may set them
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                handler = signal.getsignal(signum)
+                if callable(handler):
+                    self._previous[signum] = handler
+                    signal.signal(signum, self._record)
+        return self
+
+    def _record(self, signum: int, frame: Any) -> None:
+        self.received.append(signum)
+        self._previous[signum](signum, frame)
+
+    def check(self) -> None:
+        if self.received:
+            raise _SignalNoticed(self.received[0])
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
 
 
 def import_keras_quietly() -> None:
@@ -346,10 +391,10 @@ def run_experiment(
         stop_after = check_int("stop_after", stop_after, low=1)
     policy_schedule(policy_name, PRESETS[preset].scale, optimizer_name)  # checks the pair
     csv_path = run_paths(out, preset, seed, policy_name, optimizer_name)["csv"]
-    with RunLock(csv_path.with_suffix(".lock")):
+    with RunLock(csv_path.with_suffix(".lock")), _NoticeInterrupts() as interrupts:
         return _run_locked(
             policy_name, preset, source, out, seed, verbose, stop_after, optimizer_name,
-            on_evaluation,
+            on_evaluation, interrupts,
         )  # fmt: skip
 
 
@@ -363,6 +408,7 @@ def _run_locked(
     stop_after: int | None,
     optimizer_name: str,
     on_evaluation: Callable[[dict[str, Any]], None] | None,
+    interrupts: _NoticeInterrupts,
 ) -> Path:
     """:func:`run_experiment` once it holds the run's lock."""
     protocol = PRESETS[preset]
@@ -521,10 +567,12 @@ def _run_locked(
                 logs = model.train_on_batch(data.x_train[idx], data.y_train[idx], return_dict=True)
                 losses.append(float(logs["loss"]))
                 progress.update(i + 1, [("loss", losses[-1])])
+                interrupts.check()
             elapsed += time.perf_counter() - t0
             iteration += chunk
             if iteration % protocol.eval_every == 0 or iteration == total:
                 evaluate_and_save(float(np.mean(losses)))
+        interrupts.check()  # one dropped during the last evaluation
     except KeyboardInterrupt as interrupt:
         saved = rows[-1]["iteration"] if rows else 0
         signum = getattr(interrupt, "signum", signal.SIGINT)

@@ -237,13 +237,39 @@ def test_an_interrupt_whose_exception_is_dropped_still_stops_the_run(
         real(path, rows)
 
     monkeypatch.setattr(runner, "write_rows", dropping)
-    with pytest.raises(RunInterrupted, match=r"by SIGINT at iteration 20 of") as info:
-        _smoke(tmp_path)
+    # As in a terminal: started in the background (`make test &`), pytest inherits an ignored
+    # SIGINT, which the runner rightly leaves ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(RunInterrupted, match=r"by SIGINT at iteration 20 of") as info:
+            _smoke(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert info.value.saved_iteration == 20
     assert read_results(paths["csv"])["iteration"][-1] == 20
     monkeypatch.setattr(runner, "write_rows", real)
     _smoke(tmp_path)
     _same_run(straight, paths["csv"])
+
+
+def test_an_ignored_sigint_stays_ignored_and_handlers_are_restored(tmp_path, straight):
+    """A run under nohup ignores Ctrl-C and trains on; a run in a terminal gets its handler
+    back when it ends."""
+    from clr.cifar10.runner import run_experiment
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        run_experiment(
+            "fixed", "smoke", "synthetic", tmp_path, verbose=0,
+            on_evaluation=lambda row: os.kill(os.getpid(), signal.SIGINT),
+        )  # fmt: skip
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _smoke(tmp_path / "again", stop_after=10)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    _same_run(straight, run_paths(tmp_path, "smoke", 0, "fixed")["csv"])
 
 
 def test_ten_interrupts_at_random_moments_each_stop_within_5_seconds(tmp_path):

@@ -97,9 +97,8 @@ def test_a_second_runner_on_the_same_run_refuses_in_one_line(tmp_path):
     first = _cli(tmp_path, preset="quick", policy="triangular")  # about 10 evaluations
     paths = run_paths(tmp_path, "quick", 0, "triangular")
     _wait_for_rows(paths["csv"], 1, first)
-    # The first is held (alive, lock taken) while the second starts: on a fast machine it once
-    # finished all its evaluations during the second's import of TensorFlow, and the Ctrl-C
-    # below then reached a run that had already ended.
+    # The first is held (alive, lock taken) while the second starts, so however long the
+    # second's import of TensorFlow takes, the first still has evaluations left at the Ctrl-C.
     first.send_signal(signal.SIGSTOP)
     try:
         held_at = len(paths["csv"].read_text().splitlines()) - 1

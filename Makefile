@@ -11,17 +11,26 @@ export IPYTHONDIR      := $(CURDIR)/.ipython
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND   ?= tensorflow
 
-.PHONY: setup browser lab app lint test bench notebooks clean lock
+.PHONY: setup browser lab app workshop lint test bench notebooks docs clean lock
 
 LOCK := constraints.txt
 
+# setuptools warns, in a box, that a folder named like the package in the working directory may
+# shadow it: here that folder *is* the package (an editable install), so the box is left out.
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation:Warning"
+
 $(STAMP): pyproject.toml $(LOCK)
+	@echo "==> Setting up $(VENV): clr and every package of the lock (Keras with TensorFlow and"
+	@echo "    JAX, JupyterLab, Ray, Playwright...): about 3.1 GB, a few minutes from the package"
+	@echo "    index on a first run, seconds afterwards. A workshop participant needs far less:"
+	@echo "    make workshop (about 430 MB, no Keras)."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c $(LOCK) pip
 	@# The distribution was called `clr` before 0.2.0: a set-up made then has it installed.
 	$(BIN)/python -m pip uninstall --quiet --yes clr 2>/dev/null || true
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[all]'
+	$(QUIET_EDITABLE) $(BIN)/python -m pip install --progress-bar on -c $(LOCK) -e '.[all]'
 	touch $(STAMP)
+	@echo "==> $(VENV) is ready."
 
 # Regenerate the lock from a fresh virtual environment: the newest releases pyproject.toml's
 # ranges allow, and PyTorch's CPU build (the torch backend's run in `make test`).
@@ -51,10 +60,14 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Both servers listen on 127.0.0.1 only; JupyterLab keeps its random token (printed in the URL
 # it opens). tests/test_servers.py starts them with these very arguments and checks both.
+# Ports: `make lab PORT=8890`, `make app PORT=8867` (JupyterLab's default is 8888, taking the
+# next free one when it is busy; the app's is 8866).
+PORT ?=
 LAB_ARGS := --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
 	--LabApp.default_url=/lab/tree/01_policy_explorer.ipynb \
-	--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
-APP_ARGS := notebooks/explorer_app.ipynb --Voila.ip=127.0.0.1 --port=8866
+	--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	$(if $(PORT),--ServerApp.port=$(PORT))
+APP_ARGS := notebooks/explorer_app.ipynb --Voila.ip=127.0.0.1 --port=$(or $(PORT),8866)
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
@@ -62,6 +75,21 @@ lab: setup
 # The workshop projector view: the explorer as a Voila app, no code shown.
 app: setup
 	$(BIN)/voila $(APP_ARGS)
+
+# A workshop participant's set-up from a clone: the `workshop` extra only (JupyterLab, the
+# explorer and the exercises; no Keras), in its own .venv-workshop, then JupyterLab on the
+# workshop notebook. The same as `pip install "cyclical-lr[workshop]"` and `python -m
+# clr.notebooks`, from this checkout.
+WORKSHOP_VENV := .venv-workshop
+$(WORKSHOP_VENV)/.installed: pyproject.toml $(LOCK)
+	@echo "==> Setting up $(WORKSHOP_VENV): clr with JupyterLab and the explorer, no Keras: about"
+	@echo "    430 MB, under a minute from the package index."
+	test -x $(WORKSHOP_VENV)/bin/python || $(PYTHON) -m venv $(WORKSHOP_VENV)
+	$(QUIET_EDITABLE) $(WORKSHOP_VENV)/bin/python -m pip install --progress-bar on -c $(LOCK) -e '.[workshop]'
+	touch $@
+
+workshop: $(WORKSHOP_VENV)/.installed $(IPYTHONDIR)/profile_default/ipython_kernel_config.py
+	$(WORKSHOP_VENV)/bin/jupyter lab $(ROOT_FLAG) $(subst 01_policy_explorer,04_workshop,$(LAB_ARGS))
 
 # `make -s print-LAB_ARGS`: a variable's value (the tests read the servers' arguments so).
 print-%:
@@ -119,4 +147,4 @@ notebooks: setup
 	$(BIN)/python scripts/build_workshop_notebooks.py --clear
 
 clean:
-	rm -rf $(VENV) $(IPYTHONDIR) .pytest_cache build
+	rm -rf $(VENV) $(WORKSHOP_VENV) $(IPYTHONDIR) .pytest_cache build

@@ -29,3 +29,14 @@ def toy_range_test(loss=None):
         0.02,
         400,
     )
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory):
+    """The wheel and sdist, built once per test session (tests/package_support.py)."""
+    from package_support import build
+
+    return build(tmp_path_factory.mktemp("dist"))

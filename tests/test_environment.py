@@ -76,5 +76,6 @@ def test_every_set_up_installs_from_the_lock():
     assert pip == ["-c constraints.txt", "-e .[all]"]
     makefile = (ROOT / "Makefile").read_text()
     assert "$(STAMP): pyproject.toml $(LOCK)" in makefile
-    assert "pip install --quiet -c $(LOCK) -e '.[all]'" in makefile
+    assert "pip install --progress-bar on -c $(LOCK) -e '.[all]'" in makefile
+    assert "pip install --progress-bar on -c $(LOCK) -e '.[workshop]'" in makefile
     assert "-c constraints.txt torch" in (ROOT / ".ci" / "run").read_text()

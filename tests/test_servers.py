@@ -82,6 +82,16 @@ def wait_until(predicate, timeout: float, proc: subprocess.Popen, log: Path):
     raise AssertionError(f"timed out; the server's log:\n{log.read_text()[-3000:]}")
 
 
+def test_make_lab_and_make_app_take_a_port():
+    """`make lab PORT=…` and `make app PORT=…` (the README says so), loopback either way."""
+    done = subprocess.run(["make", "-s", "print-LAB_ARGS", "print-APP_ARGS", "PORT=8890"],
+                          cwd=ROOT, capture_output=True, text=True, check=True)  # fmt: skip
+    lab, app = done.stdout.splitlines()
+    assert "--ServerApp.port=8890" in lab.split() and "--port=8890" in app.split()
+    assert "--ServerApp.port" not in " ".join(make_variable("LAB_ARGS"))  # Jupyter's own default
+    assert "--port=8866" in make_variable("APP_ARGS")
+
+
 def test_jupyterlab_listens_on_loopback_and_requires_its_token(tmp_path):
     port = free_port()
     log = tmp_path / "lab.log"

@@ -53,9 +53,22 @@ def run_paths(
 
 
 def results_dir() -> Path:
-    """Where the committed results are: ``$CLR_RESULTS``, else ``results/`` beside the
-    package in this repository (notebooks in any folder find them the same way)."""
-    return Path(os.environ.get("CLR_RESULTS") or Path(__file__).resolve().parents[2] / "results")
+    """Where the committed results are: ``$CLR_RESULTS``; else ``results/`` of this repository
+    (a source checkout); else the ``results/`` that ``python -m clr.notebooks`` put beside the
+    notebooks (found from the working directory, a notebook's own folder, or the one above it);
+    else the copy inside the installed package."""
+    if os.environ.get("CLR_RESULTS"):
+        return Path(os.environ["CLR_RESULTS"])
+    package = Path(__file__).resolve().parents[1]
+    repository = package.parent / "results"
+    if repository.is_dir() and (package.parent / "pyproject.toml").is_file():
+        return repository
+    here = Path.cwd()
+    for folder in (here, here.parent):
+        if (folder / ".clr-notebooks.json").is_file() and (folder / "results").is_dir():
+            return folder / "results"
+    bundled = package / "_bundle" / "results"
+    return bundled if bundled.is_dir() else repository
 
 
 def read_results(csv_path: str | os.PathLike) -> dict[str, np.ndarray]:

@@ -23,7 +23,8 @@ _HOMES = {
     ),
     "._scales": ("ConstantScale", "ExpScale", "HalvingScale", "ScaleFunction", "SineScale"),
     "._schedules": ("Constant", "Exponential", "Join", "Linear", "Offset", "Schedule"),
-    ".range_test": ("RangeTestResult", "Suggestion", "Suggestions", "lr_range_test"),
+    "._range_result": ("RangeTestResult", "Suggestion", "Suggestions"),
+    ".range_test": ("lr_range_test",),
 }  # fmt: skip
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -45,9 +46,10 @@ if TYPE_CHECKING:  # what type checkers and editors see
         cyclic_lr,
         step_size_range,
     )
+    from ._range_result import RangeTestResult, Suggestion, Suggestions
     from ._scales import ConstantScale, ExpScale, HalvingScale, ScaleFunction, SineScale
     from ._schedules import Constant, Exponential, Join, Linear, Offset, Schedule
-    from .range_test import RangeTestResult, Suggestion, Suggestions, lr_range_test
+    from .range_test import lr_range_test
 
 
 def _version() -> str:

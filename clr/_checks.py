@@ -6,6 +6,7 @@ argument never becomes a traceback from deep inside numpy or Keras, or a silentl
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "check_whole",
     "check_choice",
     "check_float32",
+    "checked_fields",
     "as_iterations",
     "MAX_ITERATIONS",
 ]
@@ -143,3 +145,18 @@ def as_iterations(iterations: Any) -> np.ndarray:
             f"{first!r}"
         )
     return it
+
+
+def checked_fields(cls: type, config: Any) -> dict[str, Any]:
+    """``config`` for the dataclass ``cls``: a dict with none but its fields, or one line
+    naming what is wrong."""
+    if not isinstance(config, dict):
+        raise TypeError(f"The config of {cls.__name__} must be a dict. Received: {config!r}"[:300])
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(config) - fields)
+    if unknown:
+        raise ValueError(
+            f"The config of {cls.__name__} has unknown keys {unknown}; its keys are "
+            f"{sorted(fields)}."
+        )
+    return config

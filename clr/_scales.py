@@ -38,7 +38,7 @@ class ScaleFunction(abc.ABC):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> ScaleFunction:
-        from ._serialize import checked_fields
+        from ._checks import checked_fields
 
         return cls(**checked_fields(cls, config))
 

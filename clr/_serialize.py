@@ -13,6 +13,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from ._checks import checked_fields
+
 __all__ = ["to_config", "from_config"]
 
 
@@ -57,21 +59,6 @@ def to_config(obj: Any, fallback: Callable[[Any], Any] | None = None) -> Any:
         f"Cannot save {obj!r}: only clr's schedules, policies and scale functions (or objects a "
         "Keras serializer knows, through clr.keras) can be written to a config."
     )
-
-
-def checked_fields(cls: type, config: Any) -> dict[str, Any]:
-    """``config`` for the dataclass ``cls``: a dict with none but its fields, or one line
-    naming what is wrong."""
-    if not isinstance(config, dict):
-        raise TypeError(f"The config of {cls.__name__} must be a dict. Received: {config!r}"[:300])
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(config) - fields)
-    if unknown:
-        raise ValueError(
-            f"The config of {cls.__name__} has unknown keys {unknown}; its keys are "
-            f"{sorted(fields)}."
-        )
-    return config
 
 
 def from_config(data: Any, fallback: Callable[[Any], Any] | None = None) -> Any:

@@ -366,7 +366,7 @@ class BoundsPicker:
         max_lr: float | None = None,
     ) -> None:
         from ._checks import check_number, check_whole
-        from .range_test import RangeTestResult
+        from ._range_result import RangeTestResult
 
         if not isinstance(result, RangeTestResult):
             raise TypeError(

@@ -203,7 +203,8 @@ def test_jpeg_copies_script_errors_are_one_line(tmp_path, args, message):
 
 
 def test_resume_under_other_protocol_code_says_so_in_one_line(tmp_path, capsys):
-    from clr.cifar10.runner import PROTOCOL_FILES, protocol_fingerprint, run_experiment
+    from clr.cifar10.provenance import PROTOCOL_FILES, protocol_fingerprint
+    from clr.cifar10.runner import run_experiment
 
     kwargs = dict(preset="smoke", source="synthetic", out=tmp_path, verbose=0)
     csv_path = run_experiment("fixed_25k", stop_after=10, **kwargs)

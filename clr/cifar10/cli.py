@@ -176,7 +176,8 @@ def _exit_at_once(stderr: int, signum: int, frame: object) -> None:
 
 def _main(args: argparse.Namespace) -> int:
     from .data import DataError
-    from .runner import RunError, import_keras_quietly, run_experiment, run_range_test
+    from .range_test import run_range_test
+    from .runner import RunError, import_keras_quietly, run_experiment
 
     stop = functools.partial(_exit_at_once, os.dup(2))
     handlers = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -14,21 +14,13 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_whole
+from .datafiles import HOW_TO as _HOW_TO
+from .datafiles import DataError
 
 __all__ = ["Cifar10", "DataError", "load_cifar10", "synthetic_cifar10", "preprocess", "CLASSES"]
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 ENV_VAR = "CLR_CIFAR10"
-_HOW_TO = (
-    "Give CIFAR-10 one of these ways: let Keras download it (needs the internet once); or name a "
-    "local copy with --data (the command line), `source=` (Python) or the environment variable "
-    "CLR_CIFAR10: a .npz with x_train, y_train, x_test, y_test, the official "
-    "cifar-10-python.tar.gz, or its extracted cifar-10-batches-py folder."
-)
-
-
-class DataError(ValueError):
-    """CIFAR-10 that cannot be used as it is; the message names the file and the problem."""
 
 
 def _check_split(
@@ -151,7 +143,7 @@ def _sha256(path: Path) -> str:
 def _load_path(path: Path) -> tuple[np.ndarray, ...]:
     """The four arrays of a local copy, through :mod:`clr.cifar10.datafiles`, which sizes
     every member before reading it and never runs a pickle's code."""
-    from .datafiles import read_folder, read_npz, read_tarball
+    from .datafiles import read_folder, read_npz, read_tarball  # the file readers, when needed
 
     if path.is_dir():
         folder = path / "cifar-10-batches-py" if (path / "cifar-10-batches-py").is_dir() else path

@@ -14,7 +14,8 @@
 - **No object arrays.** ``.npz`` arrays load with ``allow_pickle=False`` after their header says
   they hold plain numbers.
 
-Every refusal is a ``DataError`` (from :mod:`clr.cifar10.data`) naming the file and the member.
+Every refusal is a ``DataError`` (defined here, re-exported by :mod:`clr.cifar10.data`) naming
+the file and the member.
 numpy only.
 """
 
@@ -31,7 +32,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["read_tarball", "read_folder", "read_npz", "LIMITS", "BATCH_MAX_BYTES"]
+__all__ = [
+    "DataError",
+    "HOW_TO",
+    "read_tarball",
+    "read_folder",
+    "read_npz",
+    "LIMITS",
+    "BATCH_MAX_BYTES",
+]
 
 IMAGE = 32 * 32 * 3
 # The most each array may hold (elements): CIFAR-10's own sizes.
@@ -48,16 +57,24 @@ BATCH_MAX_BYTES = 32 * 1024 * 1024
 BATCHES = (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
 
 
-def _error(message: str) -> Exception:
-    from .data import DataError
+HOW_TO = (
+    "Give CIFAR-10 one of these ways: let Keras download it (needs the internet once); or name a "
+    "local copy with --data (the command line), `source=` (Python) or the environment variable "
+    "CLR_CIFAR10: a .npz with x_train, y_train, x_test, y_test, the official "
+    "cifar-10-python.tar.gz, or its extracted cifar-10-batches-py folder."
+)
 
+
+class DataError(ValueError):
+    """CIFAR-10 that cannot be used as it is; the message names the file and the problem."""
+
+
+def _error(message: str) -> Exception:
     return DataError(message)
 
 
 def _how_to() -> str:
-    from .data import _HOW_TO
-
-    return _HOW_TO
+    return HOW_TO
 
 
 # -- pickled batches ---------------------------------------------------------------------------
@@ -99,7 +116,7 @@ def _batch(data: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
         d = _BatchUnpickler(data, where).load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             IndexError, KeyError, MemoryError) as err:  # fmt: skip
-        if type(err).__name__ == "DataError":
+        if isinstance(err, DataError):
             raise
         raise _error(
             f"{where} is not a readable CIFAR-10 batch ({type(err).__name__}: {err})."

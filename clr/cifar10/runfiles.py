@@ -13,6 +13,8 @@ checkpoint's model is loaded by the runner).
 - One lock per run: a second runner on the same files refuses in one line; the lock dies with
   its process, so a crash never leaves it stuck.
 
+:func:`decide` reads them all and says whether a run is new, resumes or is done.
+
 Each problem is a :class:`RunError` whose message says which file, what is wrong and what to
 do; the files are left as they are.
 """
@@ -42,6 +44,7 @@ __all__ = [
     "checkpoint_meta",
     "add_checkpoint_meta",
     "RunLock",
+    "decide",
     "io_error",
 ]
 
@@ -257,6 +260,79 @@ def checkpoint_meta(path: Path) -> dict[str, Any] | None:
 
 
 # -- one runner per run ------------------------------------------------------------------------
+
+
+def decide(
+    paths: dict[str, Path], provenance: dict[str, Any], total: int, eval_every: int
+) -> tuple[str, list[dict[str, float]]]:
+    """``("new" | "resume" | "done", rows)`` for the files at ``paths`` (the CSV's checked rows),
+    or RunError when they belong to a run this command must not continue or replace, or are
+    damaged, or disagree with each other. Nothing is written here."""
+    csv_path, ckpt, meta = paths["csv"], paths["checkpoint"], paths["provenance"]
+    folder = csv_path.parent
+    before = read_provenance(meta)
+    if before is None:
+        if csv_path.exists() or ckpt.exists():
+            what = csv_path if csv_path.exists() else ckpt
+            raise RunError(
+                f"{what} exists without its provenance {meta.name}: it is not this run's, so it "
+                f"is left as it is. Use another --out, or move {folder} away to start over."
+            )
+        return "new", []
+    before = {"optimizer_name": "sgd", **before}  # runs from before Table 3's optimizers were SGD
+    for key in ("policy_name", "optimizer_name", "preset", "settings", "seed"):
+        if before.get(key) != json.loads(json.dumps(provenance[key])):
+            raise RunError(
+                f"{folder} holds a {before.get('policy_name')} run with other `{key}` "
+                f"({before.get(key)!r}) in {meta.name}; "
+                "it is left as it is. Use another --out."
+            )
+    old, new = before["data"], provenance["data"]
+    if (old.get("sha256"), old.get("n_train"), old.get("n_test")) != (
+        new["sha256"],
+        new["n_train"],
+        new["n_test"],
+    ):
+        raise RunError(
+            f"{folder} holds a run on other data (sha256 {old.get('sha256')}, "
+            f"{old.get('description')}); "
+            "it is left as it is. Use another --out."
+        )
+    rows = read_rows(csv_path, total, eval_every) if csv_path.exists() else []
+    last = rows[-1]["iteration"] if rows else None
+    if last == total and before["iteration"] == total:
+        return "done", rows
+    if not ckpt.exists():
+        if last in (None, 0):
+            # Killed before its first evaluation after iteration 0: nothing to lose.
+            return "new", []
+        raise RunError(
+            f"{csv_path} holds {len(rows)} evaluations up to iteration {last:,} "
+            f"of {total:,} but its checkpoint {ckpt.name} is missing, so it cannot be continued; "
+            "it is left as it is. Use another --out, or restore the checkpoint."
+        )
+    saved = checkpoint_meta(ckpt)
+    if saved is not None:
+        for key in ("policy_name", "optimizer_name", "seed"):
+            if saved.get(key) != provenance[key]:
+                raise RunError(
+                    f"{ckpt} belongs to another run ({key} {saved.get(key)!r}, this run's "
+                    f"{provenance[key]!r}); it is left as it is. Use another --out, or restore "
+                    "this run's checkpoint."
+                )
+        if saved.get("preset") != provenance["preset"]["name"]:
+            raise RunError(
+                f"{ckpt} belongs to a run of preset {saved.get('preset')!r}, not "
+                f"{provenance['preset']['name']!r}; it is left as it is."
+            )
+        done = [r["iteration"] for r in rows]
+        if saved.get("iteration") not in done:
+            raise RunError(
+                f"{ckpt} was saved at iteration {saved.get('iteration')!r}, which {csv_path.name} "
+                f"does not hold (its evaluations reach {last if last is not None else 'none'}); "
+                "the files disagree and are left as they are."
+            )
+    return "resume", rows
 
 
 class RunLock:

@@ -16,17 +16,10 @@ The network trains through the package's own Keras API: ``clr.keras.SGD`` with t
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
-import hashlib
 import json
-import math
 import os
-import platform
-import shlex
 import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,20 +27,29 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from .._batches import batch_indices
 from .._checks import check_choice, check_int
 from .data import Cifar10, load_cifar10, preprocess, synthetic_cifar10
+from .interrupts import NoticeInterrupts, RunInterrupted
 from .protocol import OPTIMIZERS, PRESETS, RUNNABLE, Protocol, policy_momentum, policy_schedule
+from .provenance import (
+    code_revision,
+    command,
+    data_identity,
+    machine,
+    now,
+    protocol_changes,
+    protocol_fingerprint,
+    versions,
+)
 from .results import run_paths
 from .runfiles import (
     RunError,
     RunLock,
     add_checkpoint_meta,
-    checkpoint_meta,
+    decide,
     io_error,
     read_provenance,
-    read_rows,
     write_atomic,
     write_rows,
 )
@@ -56,63 +58,8 @@ __all__ = [
     "RunError",
     "RunInterrupted",
     "run_experiment",
-    "run_range_test",
     "import_keras_quietly",
-    "RANGE_TEST",
 ]
-
-
-class RunInterrupted(KeyboardInterrupt):
-    """A run stopped by Ctrl-C or SIGTERM; its files hold every evaluation up to
-    ``saved_iteration``, and the same command resumes it. ``signum`` is the signal."""
-
-    def __init__(self, message: str, signum: int, saved_iteration: int) -> None:
-        super().__init__(message)
-        self.signum, self.saved_iteration = signum, saved_iteration
-
-
-class _SignalNoticed(KeyboardInterrupt):
-    """A SIGINT or SIGTERM whose handler's exception was dropped, acted on between batches."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__()
-        self.signum = signum
-
-
-class _NoticeInterrupts:
-    """Records SIGINT and SIGTERM as they arrive, then calls their handler as before.
-
-    Python runs a handler at whatever bytecode the main thread is at; an exception it raises
-    inside a ``__del__`` (a tf.data iterator's, a zip file's) or a library's blanket ``except``
-    is printed and dropped, and the run would go on to its end. The loop calls :meth:`check`
-    after every batch, so such an interrupt still stops it there. Handlers that are not Python
-    functions are left alone: an ignored SIGINT (``nohup``) stays ignored.
-    """
-
-    def __init__(self) -> None:
-        self.received: list[int] = []
-        self._previous: dict[int, Callable[..., Any]] = {}
-
-    def __enter__(self) -> _NoticeInterrupts:
-        if threading.current_thread() is threading.main_thread():  # the only one that may set them
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                handler = signal.getsignal(signum)
-                if callable(handler):
-                    self._previous[signum] = handler
-                    signal.signal(signum, self._record)
-        return self
-
-    def _record(self, signum: int, frame: Any) -> None:
-        self.received.append(signum)
-        self._previous[signum](signum, frame)
-
-    def check(self) -> None:
-        if self.received:
-            raise _SignalNoticed(self.received[0])
-
-    def __exit__(self, *exc_info: object) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
 
 
 def import_keras_quietly() -> None:
@@ -133,11 +80,7 @@ def import_keras_quietly() -> None:
         os.close(null)
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-# -- data and batches ----------------------------------------------------------------------
+# -- data and the optimizer ---------------------------------------------------------------
 
 
 def _load_data(source: str | None, protocol: Protocol, seed: int) -> Cifar10:
@@ -146,182 +89,6 @@ def _load_data(source: str | None, protocol: Protocol, seed: int) -> Cifar10:
     else:
         raw = load_cifar10(source)
     return preprocess(raw, seed=seed, n_train=protocol.n_train, n_test=protocol.n_test)
-
-
-def _versions() -> dict[str, str]:
-    import keras
-
-    versions = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "keras": keras.__version__,
-        "clr": __version__,
-    }
-    try:
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    except ImportError:
-        pass
-    versions["backend"] = keras.backend.backend()
-    return versions
-
-
-# The files whose content decides what a run computes: the schedules, the optimizers, the
-# network, the data's preprocessing, the batch order and the training loop. A run resumed
-# under other contents of these says so (one line) and records it.
-PROTOCOL_FILES = (
-    "_batches.py",
-    "_one_cycle.py",
-    "_policies.py",
-    "_scales.py",
-    "_schedules.py",
-    "keras.py",
-    "cifar10/data.py",
-    "cifar10/models.py",
-    "cifar10/protocol.py",
-    "cifar10/runner.py",
-)
-
-
-def protocol_fingerprint() -> dict[str, str]:
-    """sha256 (first 16 hex digits) of each of ``PROTOCOL_FILES`` as this process runs them:
-    works in a git checkout, an installed wheel or a dirty tree alike."""
-    package = Path(__file__).resolve().parents[1]
-    return {
-        name: hashlib.sha256((package / name).read_bytes()).hexdigest()[:16]
-        for name in PROTOCOL_FILES
-    }
-
-
-def _code_revision() -> dict[str, Any]:
-    """Which code produced a result: the git commit of this checkout (``+dirty`` with
-    uncommitted changes to ``clr/``, and then the sha256 of that diff, untracked files
-    included), or None outside a git checkout."""
-    package = Path(__file__).resolve().parents[1]
-
-    def git(*args: str) -> str:
-        done = subprocess.run(
-            ["git", *args], cwd=package, capture_output=True, text=True, timeout=10, check=True
-        )
-        return done.stdout
-
-    try:
-        revision = git("rev-parse", "--short=12", "HEAD").strip()
-        status = git("status", "--porcelain", "--untracked-files=all", "--", ".")
-    except (OSError, subprocess.SubprocessError):
-        return {"code": None}
-    if not status.strip():
-        return {"code": revision}
-    digest = hashlib.sha256(git("diff", "HEAD", "--", ".").encode())
-    for line in sorted(status.splitlines()):
-        if line.startswith("??"):  # untracked: its name and content
-            path = package.parents[0] / line[3:].strip()
-            digest.update(line.encode())
-            if path.is_file():
-                digest.update(path.read_bytes())
-    return {"code": revision + "+dirty", "diff_sha256": digest.hexdigest()}
-
-
-def _protocol_changes(sessions: list[dict[str, Any]], now: dict[str, str]) -> list[str]:
-    """The protocol files whose content differs from the last session that recorded them."""
-    before = next((s["protocol"] for s in reversed(sessions) if "protocol" in s), None)
-    if before is None:
-        return []
-    return sorted(name for name in set(before) | set(now) if before.get(name) != now.get(name))
-
-
-def _data_identity(data: Cifar10) -> dict[str, Any]:
-    """What identifies the data: its content (sha256 of the file, or the generator's call for
-    synthetic data), not the path it was read from."""
-    return {
-        "sha256": data.sha256,
-        "synthetic": data.synthetic,
-        "n_train": len(data.x_train),
-        "n_test": len(data.x_test),
-    }
-
-
-def _decide(
-    paths: dict[str, Path], provenance: dict[str, Any], total: int, eval_every: int
-) -> tuple[str, list[dict[str, float]]]:
-    """``("new" | "resume" | "done", rows)`` for the files at ``paths`` (the CSV's checked rows),
-    or RunError when they belong to a run this command must not continue or replace, or are
-    damaged, or disagree with each other. Nothing is written here."""
-    csv_path, ckpt, meta = paths["csv"], paths["checkpoint"], paths["provenance"]
-    folder = csv_path.parent
-    before = read_provenance(meta)
-    if before is None:
-        if csv_path.exists() or ckpt.exists():
-            what = csv_path if csv_path.exists() else ckpt
-            raise RunError(
-                f"{what} exists without its provenance {meta.name}: it is not this run's, so it "
-                f"is left as it is. Use another --out, or move {folder} away to start over."
-            )
-        return "new", []
-    before = {"optimizer_name": "sgd", **before}  # runs from before Table 3's optimizers were SGD
-    for key in ("policy_name", "optimizer_name", "preset", "settings", "seed"):
-        if before.get(key) != json.loads(json.dumps(provenance[key])):
-            raise RunError(
-                f"{folder} holds a {before.get('policy_name')} run with other `{key}` "
-                f"({before.get(key)!r}) in {meta.name}; "
-                "it is left as it is. Use another --out."
-            )
-    old, new = before["data"], provenance["data"]
-    if (old.get("sha256"), old.get("n_train"), old.get("n_test")) != (
-        new["sha256"],
-        new["n_train"],
-        new["n_test"],
-    ):
-        raise RunError(
-            f"{folder} holds a run on other data (sha256 {old.get('sha256')}, "
-            f"{old.get('description')}); "
-            "it is left as it is. Use another --out."
-        )
-    rows = read_rows(csv_path, total, eval_every) if csv_path.exists() else []
-    last = rows[-1]["iteration"] if rows else None
-    if last == total and before["iteration"] == total:
-        return "done", rows
-    if not ckpt.exists():
-        if last in (None, 0):
-            # Killed before its first evaluation after iteration 0: nothing to lose.
-            return "new", []
-        raise RunError(
-            f"{csv_path} holds {len(rows)} evaluations up to iteration {last:,} "
-            f"of {total:,} but its checkpoint {ckpt.name} is missing, so it cannot be continued; "
-            "it is left as it is. Use another --out, or restore the checkpoint."
-        )
-    saved = checkpoint_meta(ckpt)
-    if saved is not None:
-        for key in ("policy_name", "optimizer_name", "seed"):
-            if saved.get(key) != provenance[key]:
-                raise RunError(
-                    f"{ckpt} belongs to another run ({key} {saved.get(key)!r}, this run's "
-                    f"{provenance[key]!r}); it is left as it is. Use another --out, or restore "
-                    "this run's checkpoint."
-                )
-        if saved.get("preset") != provenance["preset"]["name"]:
-            raise RunError(
-                f"{ckpt} belongs to a run of preset {saved.get('preset')!r}, not "
-                f"{provenance['preset']['name']!r}; it is left as it is."
-            )
-        done = [r["iteration"] for r in rows]
-        if saved.get("iteration") not in done:
-            raise RunError(
-                f"{ckpt} was saved at iteration {saved.get('iteration')!r}, which {csv_path.name} "
-                f"does not hold (its evaluations reach {last if last is not None else 'none'}); "
-                "the files disagree and are left as they are."
-            )
-    return "resume", rows
-
-
-# -- the run -----------------------------------------------------------------------------------
-
-
-def _command(*args: str, source: str | None) -> str:
-    return "python -m clr.experiments " + shlex.join(
-        [*args] + (["--data", str(source)] if source else [])
-    )
 
 
 def _optimizer(
@@ -344,6 +111,9 @@ def _optimizer(
     return kinds[optimizer_name](
         learning_rate=learning_rate, lr_multipliers=lr_multipliers, **settings
     )
+
+
+# -- one run ---------------------------------------------------------------------------------
 
 
 def run_experiment(
@@ -391,11 +161,234 @@ def run_experiment(
         stop_after = check_int("stop_after", stop_after, low=1)
     policy_schedule(policy_name, PRESETS[preset].scale, optimizer_name)  # checks the pair
     csv_path = run_paths(out, preset, seed, policy_name, optimizer_name)["csv"]
-    with RunLock(csv_path.with_suffix(".lock")), _NoticeInterrupts() as interrupts:
+    with RunLock(csv_path.with_suffix(".lock")), NoticeInterrupts() as interrupts:
         return _run_locked(
             policy_name, preset, source, out, seed, verbose, stop_after, optimizer_name,
             on_evaluation, interrupts,
         )  # fmt: skip
+
+
+@dataclasses.dataclass
+class _Run:
+    """One run, held while its lock is: what it trains (fixed at planning) and where it has got
+    to (the model, the CSV's rows, the iteration and the training seconds so far)."""
+
+    policy_name: str
+    preset: str
+    seed: int
+    optimizer_name: str
+    protocol: Protocol
+    schedule: Any
+    total: int
+    paths: dict[str, Path]
+    data: Cifar10
+    provenance: dict[str, Any]
+    verbose: int
+    on_evaluation: Callable[[dict[str, Any]], None] | None
+    model: Any = None
+    rows: list[dict[str, float]] = dataclasses.field(default_factory=list)
+    iteration: int = 0
+    elapsed: float = 0.0
+
+    @classmethod
+    def plan(
+        cls,
+        policy_name: str,
+        preset: str,
+        source: str | None,
+        out: str | os.PathLike,
+        seed: int,
+        optimizer_name: str,
+        verbose: int,
+        on_evaluation: Callable[[dict[str, Any]], None] | None,
+    ) -> _Run:
+        """The policy's schedule, the data and the provenance that identifies the run."""
+        protocol = PRESETS[preset]
+        schedule, total, settings = policy_schedule(policy_name, protocol.scale, optimizer_name)
+        data = _load_data(source, protocol, seed)
+        optimizer_args = [] if optimizer_name == "sgd" else ["--optimizer", optimizer_name]
+        arguments = [policy_name, "--preset", preset, "--seed", str(seed), *optimizer_args,
+                     "--out", str(out)]  # fmt: skip
+        provenance: dict[str, Any] = {
+            "command": command(*arguments, source=source),
+            "policy_name": policy_name,
+            "optimizer_name": optimizer_name,
+            "preset": dataclasses.asdict(protocol),
+            "settings": settings,
+            "seed": seed,
+            "data": {"description": data.description, **data_identity(data)},
+        }
+        paths = run_paths(out, preset, seed, policy_name, optimizer_name)
+        return cls(policy_name, preset, seed, optimizer_name, protocol, schedule, total, paths,
+                   data, provenance, verbose, on_evaluation)  # fmt: skip
+
+    @property
+    def name(self) -> str:
+        return f"{self.policy_name} (seed {self.seed})"
+
+    def start(self) -> None:
+        """A new model and optimizer, seeded, with the optimizer's slots built."""
+        import keras
+
+        from .. import keras as clr_keras
+        from .models import caffe_lr_multipliers, cifar10_full
+
+        self.provenance["started"], self.provenance["sessions"] = now(), []
+        keras.utils.set_random_seed(self.seed)
+        model = cifar10_full(seed=self.seed)
+        model.build((None, 32, 32, 3))
+        optimizer = _optimizer(
+            self.optimizer_name,
+            clr_keras.PolicySchedule(self.schedule),
+            policy_momentum(self.policy_name, self.protocol.scale),
+            caffe_lr_multipliers(model),
+        )
+        model.compile(
+            optimizer,
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+        # Its slots now, so that even the iteration-0 checkpoint holds the whole optimizer.
+        optimizer.build(model.trainable_variables)
+        self.model = model
+
+    def resume(self) -> None:
+        """The checkpoint's model at its iteration; the CSV's later rows are dropped (redone)."""
+        import keras
+
+        ckpt, csv_path = self.paths["checkpoint"], self.paths["csv"]
+        before = read_provenance(self.paths["provenance"])
+        self.provenance["started"] = before["started"]
+        self.provenance["sessions"] = before["sessions"]
+        self.elapsed = float(before["elapsed_s"])
+        self.model = _load_checkpoint(ckpt)
+        self.iteration = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        if self.iteration not in [r["iteration"] for r in self.rows]:
+            raise RunError(
+                f"{ckpt} holds iteration {self.iteration:,}, which {csv_path.name} does not hold; "
+                "the files disagree and are left as they are."
+            )
+        self.rows = [r for r in self.rows if r["iteration"] <= self.iteration]
+        if self.verbose:
+            print(
+                f"resuming {self.policy_name} ({self.preset}, seed {self.seed}) at iteration "
+                f"{self.iteration:,} of {self.total:,} from {ckpt}"
+            )
+
+    def begin_session(self) -> None:
+        """One entry per invocation, written before any training: a run resumed across sessions
+        says which code ran which part, and a resume under other protocol code says so."""
+        meta_path = self.paths["provenance"]
+        fingerprint = protocol_fingerprint()
+        changed = protocol_changes(self.provenance["sessions"], fingerprint)
+        session = {"from_iteration": self.iteration, "date": now(), **code_revision()}
+        session["protocol"] = fingerprint
+        if changed:
+            session["protocol_changed"] = changed
+            print(
+                f"warning: {self.name} resumes at iteration {self.iteration:,} under code whose "
+                f"protocol files differ from the last session's ({', '.join(changed)}); "
+                f"recorded in {meta_path.name}",
+                file=sys.stderr,
+            )
+        self.provenance["sessions"].append(session)
+        self.provenance["versions"] = versions()
+        self.provenance["machine"] = machine()
+        self._write_provenance()
+        if self.verbose:
+            print(
+                f"{self.policy_name} on {self.data.description}: {self.total:,} iterations, "
+                f"batch {self.protocol.batch_size}, test every {self.protocol.eval_every}"
+            )
+
+    def _write_provenance(self) -> None:
+        self.provenance.update(iteration=self.iteration, elapsed_s=self.elapsed, updated=now())
+        write_atomic(self.paths["provenance"], json.dumps(self.provenance, indent=1) + "\n")
+
+    def evaluate_and_save(self, train_loss: float) -> None:
+        """The test set's loss and accuracy now, appended to the CSV; then the checkpoint and
+        the provenance. Each file is replaced whole, the CSV first: a fault between two of them
+        leaves the CSV ahead, and the resume redoes that row."""
+        test_loss, test_accuracy = self.model.evaluate(
+            self.data.x_test, self.data.y_test, batch_size=500, verbose=0
+        )[:2]
+        row = {
+            "iteration": self.iteration,
+            "lr": float(self.schedule(max(self.iteration - 1, 0))),
+            "train_loss": train_loss,
+            "test_loss": float(test_loss),
+            "test_accuracy": float(test_accuracy),
+            "elapsed_s": round(self.elapsed, 1),
+        }
+        write_rows(self.paths["csv"], [*self.rows, row])
+        self.rows.append(row)
+        identity = {
+            "policy_name": self.policy_name,
+            "optimizer_name": self.optimizer_name,
+            "preset": self.preset,
+            "seed": self.seed,
+            "iteration": self.iteration,
+        }
+        _save_checkpoint(self.model, self.paths["checkpoint"], identity)
+        self._write_provenance()
+        if self.on_evaluation is not None:
+            self.on_evaluation({**row, "total": self.total})
+        if self.verbose:
+            print(
+                f"  iteration {self.iteration:>6,}  lr {row['lr']:.6f}  train loss "
+                f"{train_loss:.4f}  test loss {test_loss:.4f}  test accuracy {test_accuracy:.4f}",
+                flush=True,
+            )
+
+    def train(self, stop_after: int | None, interrupts: NoticeInterrupts) -> None:
+        """Train to the end (or ``stop_after`` more iterations), evaluating every
+        ``eval_every``; a Ctrl-C or SIGTERM becomes :class:`RunInterrupted`."""
+        import keras
+
+        protocol = self.protocol
+        try:
+            if not self.rows:
+                self.evaluate_and_save(float("nan"))
+            end = self.total if stop_after is None else min(self.total, self.iteration + stop_after)
+            while self.iteration < end:
+                chunk = min(protocol.eval_every - self.iteration % protocol.eval_every,
+                            end - self.iteration)  # fmt: skip
+                progress = keras.utils.Progbar(chunk, verbose=self.verbose)
+                losses = []
+                t0 = time.perf_counter()
+                # One train_on_batch per step rather than fit(): fit's tf.data pipeline starts
+                # autotuned threads that compete with the convolutions on a small CPU
+                # (bench/bench_training_loop.py measures both).
+                for i in range(chunk):
+                    # Caffe reads its database in one order every epoch, without shuffling.
+                    idx = batch_indices(
+                        self.iteration + i,
+                        len(self.data.x_train),
+                        protocol.batch_size,
+                        self.seed,
+                        reshuffle=False,
+                    )
+                    logs = self.model.train_on_batch(
+                        self.data.x_train[idx], self.data.y_train[idx], return_dict=True
+                    )
+                    losses.append(float(logs["loss"]))
+                    progress.update(i + 1, [("loss", losses[-1])])
+                    interrupts.check()
+                self.elapsed += time.perf_counter() - t0
+                self.iteration += chunk
+                if self.iteration % protocol.eval_every == 0 or self.iteration == self.total:
+                    self.evaluate_and_save(float(np.mean(losses)))
+            interrupts.check()  # one dropped during the last evaluation
+        except KeyboardInterrupt as interrupt:
+            saved = self.rows[-1]["iteration"] if self.rows else 0
+            signum = getattr(interrupt, "signum", signal.SIGINT)
+            raise RunInterrupted(
+                f"{self.name} interrupted by {signal.Signals(signum).name} at iteration "
+                f"{self.iteration:,} of {self.total:,}; its files hold every evaluation up to "
+                f"iteration {saved:,}: run the same command to resume",
+                signum,
+                saved,
+            ) from None
 
 
 def _run_locked(
@@ -408,182 +401,24 @@ def _run_locked(
     stop_after: int | None,
     optimizer_name: str,
     on_evaluation: Callable[[dict[str, Any]], None] | None,
-    interrupts: _NoticeInterrupts,
+    interrupts: NoticeInterrupts,
 ) -> Path:
-    """:func:`run_experiment` once it holds the run's lock."""
-    protocol = PRESETS[preset]
-    schedule, total, settings = policy_schedule(policy_name, protocol.scale, optimizer_name)
-    paths = run_paths(out, preset, seed, policy_name, optimizer_name)
-    csv_path, ckpt, meta_path = paths["csv"], paths["checkpoint"], paths["provenance"]
-    data = _load_data(source, protocol, seed)
-    optimizer_args = [] if optimizer_name == "sgd" else ["--optimizer", optimizer_name]
-    arguments = [
-        policy_name,
-        "--preset",
-        preset,
-        "--seed",
-        str(seed),
-        *optimizer_args,
-        "--out",
-        str(out),
-    ]
-    provenance: dict[str, Any] = {
-        "command": _command(*arguments, source=source),
-        "policy_name": policy_name,
-        "optimizer_name": optimizer_name,
-        "preset": dataclasses.asdict(protocol),
-        "settings": settings,
-        "seed": seed,
-        "data": {"description": data.description, **_data_identity(data)},
-    }
-    state, rows = _decide(paths, provenance, total, protocol.eval_every)
+    """:func:`run_experiment` once it holds the run's lock: plan, decide from the files, start
+    or resume, record the session, train."""
+    run = _Run.plan(policy_name, preset, source, out, seed, optimizer_name, verbose, on_evaluation)
+    state, run.rows = decide(run.paths, run.provenance, run.total, run.protocol.eval_every)
     if state == "done":
         if verbose:
-            print(f"{policy_name} ({preset}, seed {seed}) is complete: {csv_path}")
-        return csv_path
-
-    import keras
-
-    from .. import keras as clr_keras
-    from .models import caffe_lr_multipliers, cifar10_full
-
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
+            print(f"{policy_name} ({preset}, seed {seed}) is complete: {run.paths['csv']}")
+        return run.paths["csv"]
+    run.paths["csv"].parent.mkdir(parents=True, exist_ok=True)
     if state == "resume":
-        before = read_provenance(meta_path)
-        provenance["started"], elapsed = before["started"], float(before["elapsed_s"])
-        provenance["sessions"] = before["sessions"]
-        model = _load_checkpoint(ckpt)
-        iteration = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-        if iteration not in [r["iteration"] for r in rows]:
-            raise RunError(
-                f"{ckpt} holds iteration {iteration:,}, which {csv_path.name} does not hold; the "
-                "files disagree and are left as they are."
-            )
-        rows = [r for r in rows if r["iteration"] <= iteration]  # later rows are recomputed
-        if verbose:
-            print(
-                f"resuming {policy_name} ({preset}, seed {seed}) at iteration {iteration:,} of "
-                f"{total:,} from {ckpt}"
-            )
+        run.resume()
     else:
-        provenance["started"], provenance["sessions"], elapsed, iteration = _now(), [], 0.0, 0
-        keras.utils.set_random_seed(seed)
-        model = cifar10_full(seed=seed)
-        model.build((None, 32, 32, 3))
-        optimizer = _optimizer(
-            optimizer_name,
-            clr_keras.PolicySchedule(schedule),
-            policy_momentum(policy_name, protocol.scale),
-            caffe_lr_multipliers(model),
-        )
-        model.compile(
-            optimizer,
-            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
-        )
-        # Its slots now, so that even the iteration-0 checkpoint holds the whole optimizer.
-        optimizer.build(model.trainable_variables)
-    # One entry per invocation, written before any training: a run resumed across sessions
-    # says which code ran which part, and a resume under other protocol code says so.
-    fingerprint = protocol_fingerprint()
-    changed = _protocol_changes(provenance["sessions"], fingerprint)
-    session = {"from_iteration": iteration, "date": _now(), **_code_revision()}
-    session["protocol"] = fingerprint
-    if changed:
-        session["protocol_changed"] = changed
-        print(
-            f"warning: {policy_name} (seed {seed}) resumes at iteration {iteration:,} under "
-            f"code whose protocol files differ from the last session's ({', '.join(changed)}); "
-            f"recorded in {meta_path.name}",
-            file=sys.stderr,
-        )
-    provenance["sessions"].append(session)
-    provenance["versions"] = _versions()
-    provenance["machine"] = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-    }
-    provenance.update(iteration=iteration, elapsed_s=elapsed, updated=_now())
-    write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
-    if verbose:
-        print(
-            f"{policy_name} on {data.description}: {total:,} iterations, batch "
-            f"{protocol.batch_size}, "
-            f"test every {protocol.eval_every}"
-        )
-    identity = {
-        "policy_name": policy_name,
-        "optimizer_name": optimizer_name,
-        "preset": preset,
-        "seed": seed,
-    }
-
-    def evaluate_and_save(train_loss: float) -> None:
-        test_loss, test_accuracy = model.evaluate(
-            data.x_test, data.y_test, batch_size=500, verbose=0
-        )[:2]
-        row = {
-            "iteration": iteration,
-            "lr": float(schedule(max(iteration - 1, 0))),
-            "train_loss": train_loss,
-            "test_loss": float(test_loss),
-            "test_accuracy": float(test_accuracy),
-            "elapsed_s": round(elapsed, 1),
-        }
-        # The CSV first, then the checkpoint, then the provenance, each replaced whole: a
-        # fault between two of them leaves the CSV ahead, and the resume redoes that row.
-        write_rows(csv_path, [*rows, row])
-        rows.append(row)
-        _save_checkpoint(model, ckpt, {**identity, "iteration": iteration})
-        provenance.update(elapsed_s=elapsed, iteration=iteration, updated=_now())
-        write_atomic(meta_path, json.dumps(provenance, indent=1) + "\n")
-        if on_evaluation is not None:
-            on_evaluation({**row, "total": total})
-        if verbose:
-            print(
-                f"  iteration {iteration:>6,}  lr {row['lr']:.6f}  train loss {train_loss:.4f}  "
-                f"test loss {test_loss:.4f}  test accuracy {test_accuracy:.4f}",
-                flush=True,
-            )
-
-    try:
-        if not rows:
-            evaluate_and_save(float("nan"))
-        end = total if stop_after is None else min(total, iteration + stop_after)
-        while iteration < end:
-            chunk = min(protocol.eval_every - iteration % protocol.eval_every, end - iteration)
-            progress = keras.utils.Progbar(chunk, verbose=verbose)
-            losses = []
-            t0 = time.perf_counter()
-            # One train_on_batch per step rather than fit(): fit's tf.data pipeline starts
-            # autotuned threads that compete with the convolutions on a small CPU
-            # (bench/bench_training_loop.py measures both).
-            for i in range(chunk):
-                # Caffe reads its database in one order every epoch, without shuffling.
-                idx = batch_indices(
-                    iteration + i, len(data.x_train), protocol.batch_size, seed, reshuffle=False
-                )
-                logs = model.train_on_batch(data.x_train[idx], data.y_train[idx], return_dict=True)
-                losses.append(float(logs["loss"]))
-                progress.update(i + 1, [("loss", losses[-1])])
-                interrupts.check()
-            elapsed += time.perf_counter() - t0
-            iteration += chunk
-            if iteration % protocol.eval_every == 0 or iteration == total:
-                evaluate_and_save(float(np.mean(losses)))
-        interrupts.check()  # one dropped during the last evaluation
-    except KeyboardInterrupt as interrupt:
-        saved = rows[-1]["iteration"] if rows else 0
-        signum = getattr(interrupt, "signum", signal.SIGINT)
-        raise RunInterrupted(
-            f"{policy_name} (seed {seed}) interrupted by {signal.Signals(signum).name} at "
-            f"iteration {iteration:,} of {total:,}; its files hold every evaluation up to "
-            f"iteration {saved:,}: run the same command to resume",
-            signum,
-            saved,
-        ) from None
-    return csv_path
+        run.start()
+    run.begin_session()
+    run.train(stop_after, interrupts)
+    return run.paths["csv"]
 
 
 def _save_checkpoint(model: Any, ckpt: Path, meta: dict[str, Any]) -> None:
@@ -605,6 +440,11 @@ def _load_checkpoint(ckpt: Path) -> Any:
     """The checkpoint's model, loaded in Keras' safe mode (no arbitrary code), or one line."""
     import keras
 
+    # What the checkpoint names must be registered first: clr's optimizer and schedule, and
+    # the network's own layer (WithinChannelLRN).
+    from .. import keras as _clr_keras  # noqa: F401
+    from . import models  # noqa: F401
+
     try:
         return keras.models.load_model(ckpt, safe_mode=True)
     except Exception as err:
@@ -613,82 +453,3 @@ def _load_checkpoint(ckpt: Path) -> Any:
             f"{ckpt} cannot be loaded as this run's checkpoint ({reason}); it is left as it is: "
             "move it away, or restore it, to resume."
         ) from None
-
-
-RANGE_TEST = {  # the paper's Figure 3: a linear sweep over 8 epochs, accuracy on held-out data
-    "paper": dict(start_lr=1e-5, end_lr=0.02, epochs=8, n_val=2000, evaluations=40),
-    "quick": dict(start_lr=1e-5, end_lr=0.02, epochs=8, n_val=1000, evaluations=40),
-    "smoke": dict(start_lr=1e-5, end_lr=0.02, epochs=2, n_val=200, evaluations=10),
-}
-
-
-def run_range_test(
-    preset: str = "quick",
-    source: str | None = None,
-    out: str | os.PathLike = "runs",
-    seed: int = 0,
-    verbose: int = 1,
-) -> Path:
-    """Smith's LR range test on ``cifar10_full`` (a linear sweep from 0 to 0.02 over 8 epochs,
-    validation accuracy on held-out test images) with the preset's data; writes
-    ``out/preset/range_test.json`` and its provenance beside it."""
-    import keras
-
-    from ..range_test import lr_range_test
-    from .models import cifar10_full
-
-    check_choice("preset", preset, tuple(PRESETS))
-    protocol, settings = PRESETS[preset], RANGE_TEST[preset]
-    folder = Path(out) / preset
-    path = folder / "range_test.json"
-    if path.exists():
-        raise RunError(
-            f"{path} exists and is left as it is; use another --out to run the range test again."
-        )
-    data = _load_data(source, protocol, seed)
-    model = cifar10_full(seed=seed)
-    model.compile(
-        keras.optimizers.SGD(learning_rate=0.001, momentum=0.9),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    iterations = round(settings["epochs"] * math.ceil(len(data.x_train) / protocol.batch_size))
-    val = (data.x_test[: settings["n_val"]], data.y_test[: settings["n_val"]])
-    if verbose:
-        print(
-            f"LR range test on {data.description}: linear {settings['start_lr']:g} to "
-            f"{settings['end_lr']:g} over {iterations:,} iterations"
-        )
-    t0 = time.perf_counter()
-    result = lr_range_test(
-        model,
-        data.x_train,
-        data.y_train,
-        start_lr=settings["start_lr"],
-        end_lr=settings["end_lr"],
-        iterations=iterations,
-        sweep="linear",
-        batch_size=protocol.batch_size,
-        validation_data=val,
-        eval_every=max(1, iterations // settings["evaluations"]),
-        seed=seed,
-        verbose=verbose,
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    result.save(path)
-    provenance = {
-        "command": _command(
-            "range_test", "--preset", preset, "--seed", str(seed), "--out", str(out), source=source
-        ),
-        "settings": settings,
-        "batch_size": protocol.batch_size,
-        "iterations": iterations,
-        "seed": seed,
-        "data": {"description": data.description, **_data_identity(data)},
-        "versions": _versions(),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "elapsed_s": round(time.perf_counter() - t0, 1),
-        "date": _now(),
-    }
-    write_atomic(folder / "range_test.provenance.json", json.dumps(provenance, indent=1) + "\n")
-    return path

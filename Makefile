@@ -106,7 +106,8 @@ browser:
 # The Keras tests: the schedules, momentum optimizers, save/load and range test must hold on
 # any backend.
 KERAS_TESTS := tests/test_keras.py tests/test_keras_entry_points.py tests/test_one_cycle.py \
-	tests/test_range_test.py tests/test_range_test_pipelines.py tests/test_models.py
+	tests/test_range_test.py tests/test_range_test_pipelines.py tests/test_models.py \
+	tests/test_keras_setups.py tests/test_saved_models.py
 
 # The formatter and linter (ruff; settings in pyproject.toml): part of `make test`.
 LINTED := clr tests bench scripts

@@ -25,7 +25,8 @@ from package_support import ROOT, index_reachable, lock_version, packages, run, 
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 KERAS_TESTS = ["test_keras.py", "test_keras_entry_points.py", "test_one_cycle.py",
-               "test_range_test.py", "test_range_test_pipelines.py", "test_models.py"]  # fmt: skip
+               "test_range_test.py", "test_range_test_pipelines.py", "test_models.py",
+               "test_keras_setups.py"]  # fmt: skip
 
 CORE_CHECK = """
 import sys

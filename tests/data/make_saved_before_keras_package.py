@@ -1,9 +1,11 @@
 """Made tests/data/saved_before_keras_package*.keras at commit 553f59d, where clr/keras.py was one
 module (kept to show how; the files, not this script, are what the test reads)."""
 
-import json, os
-import numpy as np
+import json
+
 import keras
+import numpy as np
+
 import clr
 import clr.keras as ck
 

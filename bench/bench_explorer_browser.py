@@ -1,17 +1,21 @@
-"""Key press to repainted figure in the policy explorer, for every control, in a real browser.
+"""Key press to repainted figure in the policy explorer, for every control, in a real browser,
+at the sizes people use.
 
-Serves ``notebooks/explorer_app.ipynb`` with Voila on 127.0.0.1, opens it in Debian's Chromium
-(headless, through Playwright), focuses each control and presses a key (a slider's arrow keys
-right and left in turn, a dropdown's down and up, a checkbox's space), then waits for the new
-picture. Each sample runs from the key's ``keydown`` event (its timestamp) to the animation
-frame after ipympl drew the new image on the canvas (a hook on ``drawImage`` of the figure's
-canvas): the browser's input handling, the widget message, the kernel's recompute and
-repaint, ipympl's image message and the paint. Prints the median and quartiles of
-``--presses`` samples per control, in the CLR modes and in 1cycle's, and beside them, in the
-same run, a bare full ``canvas.draw()`` of the same figure in this process (the kernel's
-cost of a redraw without the repaint-only path).
+``--view voila`` serves ``notebooks/explorer_app.ipynb`` (the projector view) with Voila;
+``--view lab`` opens ``notebooks/01_policy_explorer.ipynb`` in JupyterLab with its file browser
+open and runs it (its first explorer is timed). Both on 127.0.0.1, in Debian's Chromium
+(headless, through Playwright) with the window ``--size WxH``. Each control is focused and a
+key pressed (a slider's arrow keys right and left in turn, a dropdown's down and up, a
+checkbox's space), then the new picture waited for. Each sample runs from the key's
+``keydown`` event (its timestamp) to the animation frame after ipympl drew the new image on the
+canvas (a hook on ``drawImage`` of the figure's canvas): the browser's input handling, the
+widget message, the kernel's recompute and repaint, ipympl's image message and the paint.
+Prints the median and quartiles of ``--presses`` samples per control, in the CLR modes and in
+1cycle's, the canvas' size and the PNG bytes a press sends (a larger canvas sends more), and
+beside them, in the same run, a bare full ``canvas.draw()`` of a figure of the same size in
+this process (the kernel's cost of a redraw without the repaint-only path).
 
-    python bench/bench_explorer_browser.py [--presses 30]
+    python bench/bench_explorer_browser.py [--presses 30] [--view voila|lab] [--size 1920x1080]
 """
 
 import argparse
@@ -32,7 +36,7 @@ HOOK = """
 () => {
     if (window.__clrHooked) return;
     window.__clrHooked = true;
-    window.__clrKey = 0; window.__clrPainted = 0;
+    window.__clrKey = 0; window.__clrPainted = 0; window.__clrBytes = [];
     window.addEventListener('keydown', e => { window.__clrKey = e.timeStamp; }, true);
     const draw = CanvasRenderingContext2D.prototype.drawImage;
     CanvasRenderingContext2D.prototype.drawImage = function (...args) {
@@ -54,11 +58,10 @@ CLR_CONTROLS = [
     ("compare", "checkbox"),
     ("asymmetric", "checkbox"),
     ("cycle_momentum", "checkbox"),
-    ("max_momentum", "slider"),
 ]
 GAMMA_CONTROLS = [("gamma", "slider")]  # active in the exp modes
 ASYMMETRIC_CONTROLS = [("step_size_down", "slider")]
-MOMENTUM_CONTROLS = [("base_momentum", "slider")]
+MOMENTUM_CONTROLS = [("base_momentum", "slider"), ("max_momentum", "slider")]
 ONE_CYCLE_CONTROLS = [
     ("pct_start", "slider"),
     ("div_factor", "slider"),
@@ -104,11 +107,12 @@ def select(explorer, name: str, label: str) -> None:
     explorer.locator(f".clr-{name.replace('_', '-')} select").select_option(label=label)
 
 
-def bare_draw_ms() -> float:
-    """A bare full draw + PNG of the same figure in this process (median of 20)."""
+def bare_draw_ms(width: float, height: float, projector: bool) -> float:
+    """A bare full draw + PNG of a figure of this size in this process (median of 20)."""
     from clr.widgets import PolicyExplorer
 
-    explorer = PolicyExplorer(mode="triangular2", iterations=20_000)
+    explorer = PolicyExplorer(mode="triangular2", iterations=20_000, projector=projector)
+    explorer.size.value = f"{width + 12:.0f} {height:.0f}"
     canvas = explorer.figure.canvas
     canvas.syncing_data_url = False
     canvas.send_binary = lambda data: None
@@ -121,27 +125,84 @@ def bare_draw_ms() -> float:
     return statistics.median(times) * 1e3
 
 
+def png_bytes(width: float, height: float, projector: bool) -> tuple[float, float]:
+    """The PNG bytes ipympl sends for a press that repaints the curves, and for a full draw, at
+    this size (what the browser receives; median of 10 presses)."""
+    from clr.widgets import PolicyExplorer
+
+    explorer = PolicyExplorer(mode="triangular2", iterations=20_000, projector=projector)
+    explorer.size.value = f"{width + 12:.0f} {height:.0f}"
+    canvas = explorer.figure.canvas
+    canvas.syncing_data_url = False
+    sent: list[int] = []
+    canvas.send_binary = lambda data: sent.append(len(data))
+    canvas.draw()
+    full = sent[-1] if sent else 0
+    sent.clear()
+    for k in range(10):
+        explorer.step_size.value = 2000 + 10 * (k % 2)
+    return statistics.median(sent) / 1e3, full / 1e3
+
+
+def open_lab(page, port: int) -> None:
+    import re
+
+    page.goto(f"http://127.0.0.1:{port}/lab/tree/01_policy_explorer.ipynb?reset&token=B")
+    page.locator("#jp-main-statusbar", has_text=re.compile(r"ipykernel\) \| Idle")).wait_for(
+        timeout=120_000
+    )
+    if not page.locator(".jp-FileBrowser").first.is_visible():
+        page.keyboard.press("Control+Shift+f")
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+    page.get_by_text("the paper's step_size of 2000 is 4 epochs").wait_for(timeout=180_000)
+    page.locator("#jp-main-statusbar", has_text=re.compile(r"\| Idle")).wait_for(timeout=120_000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--presses", type=int, default=30)
+    parser.add_argument("--view", choices=("voila", "lab"), default="voila")
+    parser.add_argument("--size", default="1920x1080", help="the browser window, WxH")
     args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
     tmp = Path(tempfile.mkdtemp())
     port = free_port()
-    voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
-    cmd = [voila, "explorer_app.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
-    server = serve(
-        cmd,
-        f"http://127.0.0.1:{port}/voila/static/voila.js",
-        isolated_env(tmp / "server"),
-        tmp / "voila.log",
-    )
+    env = isolated_env(tmp / "server")
+    if args.view == "voila":
+        voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
+        cmd = [voila, "explorer_app.ipynb", "--no-browser", f"--port={port}",
+               "--Voila.ip=127.0.0.1"]  # fmt: skip
+        ready = f"http://127.0.0.1:{port}/voila/static/voila.js"
+    else:
+        settings = tmp / "lab-settings"
+        settings.mkdir()
+        (settings / "overrides.json").write_text(
+            '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", '
+            '"checkForUpdates": false}}'
+        )
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+               f"--port={port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.token=B",
+               "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               "--LabApp.extension_manager=readonly",
+               f"--LabApp.app_settings_dir={settings}"]  # fmt: skip
+        ready = f"http://127.0.0.1:{port}/api/status?token=B"
+    server = serve(cmd, ready, env, tmp / "server.log")
     samples: dict[str, list[float]] = {}
     try:
         with sync_playwright() as p:
             context, page = open_page(p, tmp)
-            page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+            page.set_viewport_size({"width": width, "height": height})
+            if args.view == "voila":
+                page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+            else:
+                open_lab(page, port)
             explorer = page.locator(".clr-policy-explorer").first
             explorer.locator(".clr-last-lr").wait_for(timeout=120_000)
+            explorer.evaluate("e => e.scrollIntoView({block: 'start'})")
+            time.sleep(2)  # the width reported, the figure sized
+            canvas = explorer.locator(".clr-figure canvas").first.bounding_box()
             page.evaluate(HOOK)
             for name, kind in CLR_CONTROLS:
                 samples[name] = press_and_time(page, explorer, name, kind, args.presses)
@@ -154,7 +215,7 @@ def main() -> None:
             select(explorer, "mode", "exp_range")
             for name, kind in GAMMA_CONTROLS:
                 samples[name] = press_and_time(page, explorer, name, kind, args.presses)
-            select(explorer, "mode", "one_cycle (1cycle, Smith's later policy)")
+            select(explorer, "mode", "1cycle")
             for name, kind in ONE_CYCLE_CONTROLS:
                 samples[f"{name} (1cycle)"] = press_and_time(
                     page, explorer, name, kind, args.presses
@@ -162,9 +223,15 @@ def main() -> None:
             context.close()
     finally:
         server.terminate()
-    bare = bare_draw_ms()
-    print(f"policy explorer in Voila + Chromium, {args.presses} key presses per control")
-    print(f"  beside it, a bare full canvas.draw() + PNG of the same figure: {bare:.0f} ms")
+    projector = args.view == "voila"
+    bare = bare_draw_ms(canvas["width"], canvas["height"], projector)
+    press_kb, full_kb = png_bytes(canvas["width"], canvas["height"], projector)
+    where = "Voila, the projector view" if projector else "JupyterLab, file browser open"
+    print(f"policy explorer in {where}, window {width}x{height}, Chromium; canvas "
+          f"{canvas['width']:.0f}x{canvas['height']:.0f} px; {args.presses} key presses per "
+          "control")  # fmt: skip
+    print(f"  a press sends a {press_kb:.1f} kB PNG (a full draw {full_kb:.1f} kB); a bare full "
+          f"canvas.draw() + PNG of this figure: {bare:.0f} ms")  # fmt: skip
     for name, times in samples.items():
         q = statistics.quantiles(times, n=4)
         print(

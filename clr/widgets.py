@@ -23,22 +23,33 @@ from typing import Any
 
 import ipywidgets as W
 import matplotlib
+import numpy as np
 from matplotlib.figure import Figure
-from PIL import Image
 
 from ._describe import fmt, policy_code
 from ._policies import CyclicPolicy
+from .explorer.panel import (
+    MOMENTUM,
+    ONE_CYCLE_PRIMARY,
+    PRIMARY,
+    SECONDARY,
+    controls,
+    grid,
+    mode_help,
+    size_probe,
+    style_sheet,
+    texts,
+)
+from .explorer.png import encode_rgba
 from .explorer.settings import (
     CUSTOM_MODES,
     GAMMA_DEFAULTS,
-    MODE_LABELS,
     MOMENTA,
     ONE_CYCLE,
     ExplorerSettings,
-    Picture,
     round_sig,
 )
-from .explorer.view import Blitter, CurveView, lay_out_once
+from .explorer.view import NOTEBOOK, PROJECTOR, Blitter, CurveView, lay_out_once
 
 __all__ = ["PolicyExplorer", "policy_explorer", "BoundsPicker", "CUSTOM_MODES", "ONE_CYCLE"]
 
@@ -63,20 +74,38 @@ _PRE = (
 
 
 class _Canvas(Canvas):
-    """ipympl's canvas with a cheaper image: PNG at zlib level 1 instead of 6 (one press's image
-    in 3.9 ms instead of 6.2, 18 kB instead of 13: bench/bench_explorer.py)."""
+    """ipympl's canvas with a faster image: the changed pixels as matplotlib's web backend
+    computes them (``get_diff_image``), cut after the last changed row and column and encoded
+    by :func:`clr.explorer.png.encode_rgba` (unfiltered rows, deflate level 1) instead of
+    PIL's encoder: a press on a projector's 1878 x 525 canvas in 20 ms instead of 30
+    (bench/bench_explorer.py)."""
 
     def get_diff_image(self) -> bytes | None:
-        save = Image.Image.save
-
-        def fast(image: Any, fp: Any, format: Any = None, **params: Any) -> Any:  # noqa: A002
-            return save(image, fp, format=format, compress_level=1, **params)
-
-        Image.Image.save = fast
-        try:
-            return super().get_diff_image()
-        finally:
-            Image.Image.save = save
+        # matplotlib's own logic (backend_webagg_core), with the encoder swapped, and a diff
+        # cut after its last changed row and column: ipympl draws it at (0, 0), over the old.
+        if not self._png_is_old:
+            return None
+        pixels = np.asarray(self.get_renderer().buffer_rgba())
+        buffer = pixels.view(np.uint32).squeeze(2)
+        if (
+            self._force_full
+            or buffer.shape != self._last_buff.shape
+            or (pixels[:, :, 3] != 255).any()
+        ):
+            self.set_image_mode("full")
+            output = buffer
+        else:
+            self.set_image_mode("diff")
+            changed = buffer != self._last_buff
+            rows, columns = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+            if rows.size == 0:
+                rows = columns = np.array([0])
+            bottom, right = rows[-1] + 1, columns[-1] + 1
+            output = np.where(changed[:bottom, :right], buffer[:bottom, :right], 0)
+        self._last_buff = buffer.copy()
+        self._force_full = False
+        self._png_is_old = False
+        return encode_rgba(output.view(np.uint8).reshape((*output.shape, 4)))
 
 
 def _live_figure(figsize: tuple[float, float]) -> Figure:
@@ -107,98 +136,18 @@ def _live_and_static(
     return bundle
 
 
-def _controls(s: ExplorerSettings) -> dict[str, W.Widget]:
-    """One widget per field of :class:`ExplorerSettings`, showing ``s``."""
-    style = {"description_width": "125px"}
-    # Wide sliders: six decades of a log slider in 114 px made a 40 px drag a factor of 100.
-    common = dict(continuous_update=False, style=style, layout=W.Layout(width="460px"))
-
-    def log(name: str, low: float, high: float) -> W.FloatLogSlider:
-        # Wide enough for the value given, never clamping it silently.
-        value = getattr(s, name)
-        low, high = min(low, math.floor(math.log10(value))), max(high, math.ceil(math.log10(value)))
-        return W.FloatLogSlider(
-            value=getattr(s, name),
-            base=10,
-            min=low,
-            max=high,
-            step=0.01,
-            description=name,
-            readout_format=".4",
-            **common,
-        )
-
-    def num(kind: type, name: str, **kw: Any) -> W.Widget:
-        value = getattr(s, name)
-        kw["min"], kw["max"] = min(kw["min"], value), max(kw["max"], value)  # never clamped
-        return kind(value=value, description=kw.pop("label", name), **kw, **common)
-
-    def box(name: str, label: str) -> W.Checkbox:
-        return W.Checkbox(value=getattr(s, name), description=label, indent=False)
-
-    return {
-        "mode": W.Dropdown(
-            options=list(MODE_LABELS.items()), value=s.mode, description="mode", style=style
-        ),
-        "base_lr": log("base_lr", -6, 0),
-        "max_lr": log("max_lr", -6, 0),
-        "step_size": num(W.IntSlider, "step_size", min=1, max=20_000),
-        # 1e-5 per key press: 0.99994 -> 0.99984 in ten presses, the range that matters.
-        "gamma": num(W.FloatSlider, "gamma", min=0.99, max=1.0, step=1e-5, readout_format=".6"),
-        "iterations": num(W.IntSlider, "iterations", min=100, max=100_000, step=100),
-        "asymmetric": box("asymmetric", "asymmetric cycle (step_size_down)"),
-        "step_size_down": num(W.IntSlider, "step_size_down", min=1, max=20_000),
-        "compare": box("compare", "compare the built-in policies"),
-        "pct_start": num(
-            W.FloatSlider, "pct_start", min=0.05, max=0.5, step=0.01, readout_format=".2f"
-        ),
-        "div_factor": log("div_factor", 0, 3),
-        "final_div_factor": log("final_div_factor", 0, 6),
-        "three_phase": box("three_phase", "three phases (the papers' layout)"),
-        "anneal_strategy": W.Dropdown(
-            options=["cos", "linear"], value=s.anneal_strategy, description="anneal", style=style
-        ),
-        "cycle_momentum": box("cycle_momentum", "cyclical momentum"),
-        "base_momentum": num(
-            W.FloatSlider, "base_momentum", min=0.0, max=1.0, step=0.005, readout_format=".3f"
-        ),
-        "max_momentum": num(
-            W.FloatSlider, "max_momentum", min=0.0, max=1.0, step=0.005, readout_format=".3f"
-        ),
-    }
-
-
-def _texts(p: Picture, heading: str) -> tuple[str, str, str]:
-    """The summary (its numbers with classes the browser tests read), the formula and the code,
-    as HTML."""
-    more = html.escape(p.notes).replace("\n", "<br>")
-    summary = (
-        '<div style="font-size:13px">'
-        f'lr at iteration 0: <span class="clr-first-lr">{fmt(p.lr[0])}</span><br>'
-        f'lr at the last iteration, <span class="clr-last-iteration">{p.lr.size - 1}</span>: '
-        f'<b><span class="clr-last-lr">{fmt(p.lr[-1])}</span></b><br>{p.peak_prefix}: '
-        f'<span class="clr-peak-lr">{fmt(p.lr.max())}</span>{more}</div>'
-    )
-    formula = (
-        f'<div style="font-size:12px"><b>{heading}</b><pre style="{_PRE}">'
-        f"{html.escape(p.formula)}</pre></div>"
-    )
-    code = (
-        '<div style="font-size:12px"><b>Use these settings</b>'
-        f'<pre style="{_PRE} user-select:all">{html.escape(p.code)}</pre></div>'
-    )
-    return summary, formula, code
-
-
 class PolicyExplorer:
-    """Controls, one live figure (the rate, and the momentum under it), the formula and the code
-    for a cyclical policy or for 1cycle.
+    """Controls, one live figure (the rate, and the momentum under it when it moves), the
+    formula and the code for a cyclical policy or for 1cycle, laid out for the width it is
+    given: from a narrow notebook column to a projector's full screen (``projector=True``:
+    type for the back row, the formula and code hidden until asked for).
 
     Attributes: a widget per control (``mode``, ``base_lr``, ``max_lr``, ``step_size``,
     ``gamma``, ``iterations``, ... as :class:`clr.explorer.ExplorerSettings` names them);
-    ``figure``, ``message``, ``summary``, ``formula``, ``code``; ``settings`` (the controls'
-    values), ``view`` (:class:`clr.explorer.view.CurveView`), ``policy`` (drawn now: the last
-    valid one), ``lr`` and ``momentum`` (its curves, full resolution).
+    ``figure``, ``message``, ``summary``, ``formula``, ``code``, ``show_formula``,
+    ``show_code``; ``settings`` (the controls' values), ``view``
+    (:class:`clr.explorer.view.CurveView`), ``policy`` (drawn now: the last valid one), ``lr``
+    and ``momentum`` (its curves, full resolution).
     """
 
     def __init__(
@@ -211,6 +160,8 @@ class PolicyExplorer:
         iterations: int = 20_000,
         step_size_down: int | None = None,
         compare: bool = False,
+        *,
+        projector: bool = False,
     ) -> None:
         momenta = MOMENTA["one_cycle" if mode == "one_cycle" else "cyclic"]
         self.settings = ExplorerSettings(
@@ -228,67 +179,57 @@ class PolicyExplorer:
         )
         # Fail here, naming the argument, rather than open an explorer on an invalid curve.
         self.settings.policies()
-        self.controls = _controls(self.settings)
-        for name, widget in self.controls.items():
+        if not isinstance(projector, bool):
+            raise TypeError(f"`projector` must be True or False. Received: {projector!r}")
+        self.projector = projector
+        self.controls = c = controls(self.settings, projector)
+        for name, widget in c.items():
             setattr(self, name, widget)
             widget.add_class("clr-" + name.replace("_", "-"))
-        self.message, self.summary, self.formula, self.code = (W.HTML() for _ in range(4))
-        for name in ("message", "summary", "formula", "code"):
-            getattr(self, name).add_class("clr-" + name)
-        self.figure = _live_figure(figsize=(7.6, 4.6))
-        self.view = CurveView(self.figure)
+        self.message, self.summary, self.formula, self.code, self.mode_help = (
+            W.HTML() for _ in range(5)
+        )
+        for name in ("message", "summary", "formula", "code", "mode_help"):
+            getattr(self, name).add_class("clr-" + name.replace("_", "-"))
+        self.show_formula = W.ToggleButton(
+            value=not projector, description="formula", tooltip="show or hide the formula"
+        )
+        self.show_code = W.ToggleButton(
+            value=not projector, description="code", tooltip="show or hide the code to use"
+        )
+        self.show_formula.add_class("clr-show-formula")
+        self.show_code.add_class("clr-show-code")
+        self.size, probe = size_probe()
+        style = PROJECTOR if projector else NOTEBOOK
+        self._width = 1200.0 if projector else 840.0  # until the browser says
+        self._height = 0.0
+        self.figure = _live_figure(figsize=(self._width / 90, self._width * style.aspect / 90))
+        self.view = CurveView(self.figure, style)
         self.policy = self.lr = self.momentum = None
-        c = self.controls
-        self._cyclic = W.VBox(
-            [
-                c[k]
-                for k in (
-                    "base_lr",
-                    "step_size",
-                    "gamma",
-                    "asymmetric",
-                    "step_size_down",
-                    "compare",
-                )
-            ]
-        )
-        self._one_cycle = W.VBox(
-            [
-                c[k]
-                for k in (
-                    "pct_start",
-                    "div_factor",
-                    "final_div_factor",
-                    "three_phase",
-                    "anneal_strategy",
-                )
-            ]
-        )
+        self._primary = grid([c[k] for k in (*PRIMARY, *ONE_CYCLE_PRIMARY[1:])],
+                             440 if projector else 330)  # fmt: skip
+        self._secondary = grid([c[k] for k in (*SECONDARY, *MOMENTUM)], 440 if projector else 330)
         self._update(None)
         for widget in c.values():
             widget.observe(self._on_change, names="value")
-        controls = W.VBox(
+        self.size.observe(self._on_size, names="value")
+        for toggle in (self.show_formula, self.show_code):
+            toggle.observe(self._show_texts, names="value")
+        self._show_texts(None)
+        toggles = W.HBox([self.show_formula, self.show_code], layout=W.Layout(margin="4px 0"))
+        # The numbers, the formula and the code side by side where they fit: on a projector all
+        # three stay on the screen under the figure.
+        below = grid([W.VBox([self.summary, toggles]), self.formula, self.code], 400, "auto-fit")
+        self.widget = W.VBox(
             [
-                c["mode"],
-                c["max_lr"],
-                c["iterations"],
-                self._cyclic,
-                self._one_cycle,
-                c["cycle_momentum"],
-                c["base_momentum"],
-                c["max_momentum"],
-                self.message,
-                self.summary,
+                W.HTML(style_sheet(projector)), probe, self.size, c["mode"], self.mode_help,
+                self._primary, self.figure.canvas, self._secondary, self.message, below,
             ],
-            layout=W.Layout(min_width="480px"),
-        )
-        plot = W.VBox(
-            [self.figure.canvas, self.formula, self.code], layout=W.Layout(flex="1 1 560px")
-        )
-        self.widget = W.HBox(
-            [controls, plot], layout=W.Layout(flex_flow="row wrap", align_items="flex-start")
-        )
+            layout=W.Layout(width="100%", max_width="100%", overflow="hidden"),
+        )  # fmt: skip
         self.widget.add_class("clr-policy-explorer")
+        if projector:
+            self.widget.add_class("clr-projector")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         texts = (self.summary, self.formula, self.code)
@@ -308,6 +249,20 @@ class PolicyExplorer:
         self.settings = settings
         self._update(moved)
 
+    def _on_size(self, change: dict) -> None:
+        """The browser measured the panel: ``"width height"`` (its width, the window's height)."""
+        try:
+            width, height = (float(v) for v in str(change["new"]).split())
+        except ValueError:
+            return
+        # ipympl frames the canvas with 4 px each side, and a widget has 2 px margins
+        self._width, self._height = max(width - 12, 280.0), height
+        self._update(None)
+
+    def _show_texts(self, _: Any) -> None:
+        self.formula.layout.display = "" if self.show_formula.value else "none"
+        self.code.layout.display = "" if self.show_code.value else "none"
+
     @contextlib.contextmanager
     def _quiet(self) -> Any:
         """Set controls from here without each one redrawing."""
@@ -319,16 +274,36 @@ class PolicyExplorer:
             for widget in self.controls.values():
                 widget.observe(self._on_change, names="value")
 
-    def _update(self, moved: str | None) -> None:
+    def _show_only_what_acts(self) -> None:
         s, c = self.settings, self.controls
         one_cycle = s.mode == "one_cycle"
-        self._cyclic.layout.display = "none" if one_cycle else ""
-        self._one_cycle.layout.display = "" if one_cycle else "none"
-        c["cycle_momentum"].layout.display = "none" if one_cycle else ""
+        acts = {
+            "base_lr": not one_cycle,
+            "step_size": not one_cycle,
+            "step_size_down": not one_cycle and s.asymmetric,
+            "gamma": s.mode in GAMMA_DEFAULTS,
+            "asymmetric": not one_cycle,
+            "compare": not one_cycle,
+            "cycle_momentum": not one_cycle,
+            "base_momentum": one_cycle or s.cycle_momentum,
+            "max_momentum": one_cycle or s.cycle_momentum,
+            **{k: one_cycle for k in (*ONE_CYCLE_PRIMARY[1:], "three_phase")},
+        }
+        for name, shown in acts.items():
+            c[name].layout.display = "" if shown else "none"
         c["iterations"].description = "total_steps" if one_cycle else "iterations"
-        c["gamma"].disabled = s.mode not in GAMMA_DEFAULTS
-        c["step_size_down"].disabled = not s.asymmetric
-        c["base_momentum"].disabled = not (one_cycle or s.cycle_momentum)
+        self.mode_help.value = mode_help(s.mode)
+
+    def _figure_size(self) -> tuple[float, float]:
+        width, height = self.view.size_for(self._width)
+        if self._height:  # leave room above and below: controls, numbers, formula and code
+            room = self._height - (560 if self.projector else 300)
+            height = min(height, max(room, 0.28 * width, 240))
+        return width, height
+
+    def _update(self, moved: str | None) -> None:
+        s = self.settings
+        self._show_only_what_acts()
         picture = s.picture(moved)
         if isinstance(picture, str):  # keep the last valid curve; say what is wrong
             self.message.value = (
@@ -337,9 +312,13 @@ class PolicyExplorer:
             return
         self.policy, self.lr, self.momentum = picture.policy, picture.lr, picture.momentum
         self.message.value = ""
+        self.view.resize(*self._figure_size())
         self.view.show(picture, (float(s.base_momentum), float(s.max_momentum)))
-        heading = "Phases" if one_cycle else "Formula"
-        self.summary.value, self.formula.value, self.code.value = _texts(picture, heading)
+        heading = "Phases" if s.mode == "one_cycle" else "Formula"
+        momentum_line = picture.momentum_title if picture.momentum is None else ""
+        self.summary.value, self.formula.value, self.code.value = texts(
+            picture, heading, momentum_line
+        )
 
 
 def policy_explorer(**initial: Any) -> PolicyExplorer:

@@ -62,20 +62,32 @@ def test_the_axes_stay_while_the_curve_fits(view):
     assert view.ax.get_xlim() == (0, 5_000)
 
 
-def test_titles_legend_and_marks(view):
+def test_legend_and_marks(view):
     show(view, mode="triangular2", iterations=12_000, compare=True)
-    assert view.ax.get_title() == "triangular2"
     labels = [t.get_text() for t in view.legend.get_texts()]
-    assert labels[0] == "this policy" and "exp_range_bounds (compare)" in labels
+    assert labels[0] == "this policy (triangular2)" and "exp_range_bounds" in labels
+    assert "triangular2" not in labels  # its own built-in line is "this policy"
+    # The legend sits above the plot, inside the figure: never over a curve, never cut.
+    view.figure.canvas.draw()
+    legend = view.legend.get_window_extent()
+    assert legend.y0 >= view.ax.get_window_extent().y1 and legend.x1 <= view.figure.bbox.x1
     assert list(view.peaks.get_data()[0]) == [2000]
     assert view.last.get_data() == ([11_999], [clr.cyclic_lr(11_999, mode="triangular2")])
     show(view, mode="triangular", iterations=12_000)
     assert [t.get_text() for t in view.legend.get_texts()] == [
-        "this policy",
+        "this policy (triangular)",
         "cycle boundary",
         "max_lr reached",
     ]
     assert all(len(line.get_xdata()) == 0 for line in view.compare.values())
+
+
+def test_rates_are_written_out_on_the_axis(view):
+    show(view, iterations=12_000)
+    view.figure.canvas.draw()
+    labels = [t.get_text() for t in view.ax.get_yticklabels()]
+    assert {"0.001", "0.002", "0.006"} <= set(labels)
+    assert view.ax.yaxis.get_offset_text().get_text() == ""  # no detached multiplier
 
 
 def test_a_new_pixel_ratio_draws_everything_again(view):

@@ -55,8 +55,12 @@ def test_each_control_redraws_the_curve(explorer, control, value, expected):
     assert explorer.policy == clr.CyclicPolicy(**expected)
 
 
+def shown(widget) -> bool:
+    return widget.layout.display != "none"
+
+
 def test_a_mode_brings_its_gamma_with_one_redraw(explorer):
-    assert explorer.gamma.disabled
+    assert not shown(explorer.gamma)  # shown only where it acts
     updates = []
     explorer.view.show = lambda picture, momenta, show=explorer.view.show: (
         updates.append(picture),
@@ -64,13 +68,13 @@ def test_a_mode_brings_its_gamma_with_one_redraw(explorer):
     )
     explorer.mode.value = "exp_range"
     assert len(updates) == 1  # the gamma set by the mode does not redraw again
-    assert not explorer.gamma.disabled and explorer.gamma.value == pytest.approx(0.99994)
+    assert shown(explorer.gamma) and explorer.gamma.value == pytest.approx(0.99994)
     explorer.gamma.value = 0.9999
     np.testing.assert_allclose(
         drawn(explorer), clr.cyclic_lr(np.arange(12_000), mode="exp_range", gamma=0.9999)
     )
     explorer.mode.value = "triangular"
-    assert explorer.gamma.disabled
+    assert not shown(explorer.gamma)
     np.testing.assert_allclose(drawn(explorer), clr.cyclic_lr(np.arange(12_000)))
 
 
@@ -168,7 +172,8 @@ def test_one_cycle_mode_swaps_the_controls_and_draws_the_momentum():
 
     explorer = PolicyExplorer(mode="one_cycle", max_lr=0.01, iterations=10_000)
     it = np.arange(10_000)
-    assert explorer._cyclic.layout.display == "none" and explorer._one_cycle.layout.display == ""
+    assert not shown(explorer.base_lr) and not shown(explorer.step_size)
+    assert shown(explorer.pct_start) and shown(explorer.three_phase)
     assert explorer.iterations.description == "total_steps"
     np.testing.assert_allclose(drawn(explorer), clr.one_cycle(it, 0.01, 10_000))
     np.testing.assert_allclose(explorer.momentum, clr.one_cycle_momentum(it, 10_000))
@@ -181,21 +186,33 @@ def test_one_cycle_mode_swaps_the_controls_and_draws_the_momentum():
     np.testing.assert_allclose(drawn(explorer), want)
     code = html.unescape(explorer.code.value)
     assert "ck.OneCycleMomentum(total_steps=10000, pct_start=0.45" in code
-    assert explorer.view.ax.get_title() == "1cycle, three phases (the papers')"
+    assert "1cycle, three phases (the papers')" in explorer.mode_help.value or (
+        explorer.view.line.get_label() == "this policy (1cycle)"
+    )
+    assert explorer.view.momentum_panel  # 1cycle's momentum moves: its panel is drawn
     assert "<b>Phases</b>" in explorer.formula.value
 
 
 def test_clr_with_cyclical_momentum_and_back():
     explorer = PolicyExplorer(mode="triangular2", iterations=12_000)
-    np.testing.assert_allclose(explorer.view.momentum_line.get_ydata(), 0.9)  # constant
+    # Constant momentum takes no room: a line of text says what it is.
+    assert not explorer.view.momentum_panel and not explorer.view.ax_m.get_visible()
+    assert "momentum: constant 0.9" in explorer.summary.value
+    size, rate_panel = explorer.figure.get_size_inches(), explorer.view.ax.get_position().height
     explorer.cycle_momentum.value = True
+    assert explorer.view.momentum_panel and explorer.view.ax_m.get_visible()
+    # The panel takes its room from the rate's: the canvas keeps its size (no resize in the
+    # browser, a repaint), the rate's panel gives up a part.
+    assert list(explorer.figure.get_size_inches()) == list(size)
+    assert explorer.view.ax.get_position().height < 0.8 * rate_panel
+    assert "momentum: constant" not in explorer.summary.value
     want = clr.cyclic_momentum(np.arange(12_000), 0.8, 0.9, step_size=2000, mode="triangular2")
     np.testing.assert_allclose(explorer.momentum, want)
     assert "ck.CyclicalMomentum(mode=&#x27;triangular2&#x27;)" in explorer.code.value
     explorer.mode.value = "one_cycle"  # the usual 1cycle momenta replace CLR's defaults
     assert (explorer.base_momentum.value, explorer.max_momentum.value) == (0.85, 0.95)
     explorer.mode.value = "triangular"
-    assert explorer._one_cycle.layout.display == "none"
+    assert not shown(explorer.pct_start)
     assert (explorer.base_momentum.value, explorer.max_momentum.value) == (0.8, 0.9)
 
 
@@ -273,3 +290,50 @@ def test_bounds_picker_refuses_what_its_sliders_would_clamp(kwargs, error, messa
     kwargs = {"result": toy_range_test(), **kwargs}
     with pytest.raises(error, match=message):
         BoundsPicker(**kwargs)
+
+
+def test_the_figure_takes_the_width_the_browser_reports():
+    """The browser types "width height" into the hidden size widget; the figure follows, to
+    the pixel (less ipympl's frame), and the rate axis writes its rates out."""
+    explorer = PolicyExplorer(mode="triangular", iterations=12_000)
+    explorer.size.value = "848 800"  # JupyterLab at 1280x800 with the file browser open
+    assert explorer.figure.get_size_inches()[0] * explorer.figure.dpi == pytest.approx(836, abs=1)
+    explorer.size.value = "1520 1080"
+    width, height = explorer.figure.get_size_inches() * explorer.figure.dpi
+    assert width == pytest.approx(1508, abs=1) and height <= 1080 - 300
+    explorer.size.value = "not a size"  # ignored, never an error in the panel
+    explorer.figure.canvas.draw()
+    labels = [t.get_text() for t in explorer.view.ax.get_yticklabels() if t.get_text()]
+    assert "0.006" in labels and not explorer.view.ax.yaxis.get_offset_text().get_text()
+
+
+def test_controls_read_in_order_with_tooltips_and_the_mode_explained():
+    from clr.explorer.panel import PRIMARY, TOOLTIPS
+
+    explorer = PolicyExplorer(mode="triangular2")
+    grid = [w.description for w in explorer._primary.children if w.layout.display != "none"]
+    assert grid == ["base_lr", "max_lr", "step_size"]  # the bounds together, lower first
+    assert list(PRIMARY[:3]) == ["base_lr", "max_lr", "step_size"]
+    assert all(getattr(explorer, name).tooltip == TOOLTIPS[name] for name in TOOLTIPS)
+    assert "halved after every cycle" in explorer.mode_help.value
+    labels = [label for label, _ in explorer.mode.options]
+    assert max(len(label) for label in labels) <= 18  # short: the dropdown never cuts them
+
+
+def test_the_projector_view_hides_formula_and_code_until_asked():
+    explorer = PolicyExplorer(mode="exp_range", base_lr=0.002, max_lr=0.01, step_size=1500,
+                              projector=True)  # fmt: skip
+    assert explorer.formula.layout.display == "none" and explorer.code.layout.display == "none"
+    explorer.show_formula.value = True
+    assert explorer.formula.layout.display == ""
+    assert "clr-projector" in explorer.widget._dom_classes
+    with pytest.raises(TypeError, match="`projector` must be True or False"):
+        PolicyExplorer(projector="yes")
+
+
+def test_compare_lists_only_what_it_draws():
+    explorer = PolicyExplorer(mode="triangular2", compare=True)
+    labels = [t.get_text() for t in explorer.view.legend.get_texts()]
+    assert "this policy (triangular2)" in labels
+    assert "triangular2" not in labels  # its own line is "this policy", listed once
+    assert {"triangular", "exp_range", "exp_range_bounds"} <= set(labels)

@@ -21,16 +21,38 @@ from .._one_cycle import CyclicMomentumPolicy, OneCycleMomentumPolicy, OneCycleP
 from .._policies import EXP_MODES, MODES, CyclicPolicy
 from .._scales import ExpScale, SineScale
 
-__all__ = ["ExplorerSettings", "Picture", "MODE_LABELS", "ONE_CYCLE", "CUSTOM_MODES"]
+__all__ = [
+    "ExplorerSettings",
+    "Picture",
+    "MODE_LABELS",
+    "MODE_HELP",
+    "ONE_CYCLE",
+    "CUSTOM_MODES",
+]
 
 README_ITERATION_GAMMA = 5**-1e-4  # the original README's 1/5**(x*1e-4) is gamma**x with this
 CUSTOM_MODES = {
-    "custom: sine on cycle (seed)": "sine_cycle",
-    "custom: gamma**x on iterations (seed: 1/5**(x*1e-4))": "exp_iterations",
+    "sine (custom)": "sine_cycle",
+    "gamma**i (custom)": "exp_iterations",
 }
-ONE_CYCLE = "one_cycle (1cycle, Smith's later policy)"
-# The mode dropdown: label -> value.
+ONE_CYCLE = "1cycle"
+# The mode dropdown: label -> value (short, so the dropdown never cuts them).
 MODE_LABELS = {**{m: m for m in MODES}, **CUSTOM_MODES, ONE_CYCLE: "one_cycle"}
+# One line under the dropdown: what the chosen mode does.
+MODE_HELP = {
+    "triangular": "Up from base_lr to max_lr in step_size iterations, back down in as many; "
+    "every cycle the same.",
+    "triangular2": "As triangular, with the height above base_lr halved after every cycle.",
+    "exp_range": "As triangular, with the height above base_lr shrunk by gamma at every "
+    "iteration (the original Keras callback's exp_range).",
+    "exp_range_bounds": "The paper's exp_range: both bounds shrink by gamma at every iteration.",
+    "sine_cycle": "A custom scale_fn from the original callback's README: the height scaled by "
+    "0.5 * (1 + sin(cycle * pi / 2)), once per cycle.",
+    "exp_iterations": "A custom scale_fn from the original callback's README: the height scaled "
+    "by gamma to the iteration (its 1/5**(x*1e-4) is gamma 0.999839).",
+    "one_cycle": "Smith's later policy (PyTorch's OneCycleLR): one rise from max_lr / div_factor "
+    "to max_lr, then an anneal far below the start; momentum moves against it.",
+}
 GAMMA_DEFAULTS = {
     "exp_range": 0.99994,
     "exp_range_bounds": 0.99994,
@@ -219,6 +241,8 @@ def _cyclic_picture(
     if settings.compare:
         gamma = policy.gamma if policy.mode in EXP_MODES else GAMMA_DEFAULTS["exp_range"]
         for mode in MODES:
+            if mode == settings.mode:
+                continue  # it is "this policy": drawn once, listed once
             compare[mode] = CyclicPolicy(
                 policy.base_lr,
                 policy.max_lr,

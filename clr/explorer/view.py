@@ -10,7 +10,8 @@ benchmarks). Where the time of a key press goes, and what is done about it (meas
   kept until the curve outgrows them or shrinks under 40 % of them), and the pictures of the
   last sixteen states (limits, titles, legend) are kept, so that going back to a mode or a
   range is a repaint too;
-- the layout is computed once, for the widest legend, not per press;
+- the layout is computed once per size and arrangement (with or without the momentum panel,
+  each legend), kept, and switched by moving the axes, not per press;
 - a curve is drawn through at most two points per pixel column (:func:`decimate`: the lowest
   and highest of each column, so its envelope is exact);
 - the last point is marked, and its rate written beside the controls, not on the figure: text
@@ -19,15 +20,30 @@ benchmarks). Where the time of a key press goes, and what is done about it (meas
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from .._describe import fmt
 from .settings import Picture
 
-__all__ = ["Blitter", "StickyTop", "decimate", "lay_out_once", "nice_top", "CurveView", "COLOURS"]
+__all__ = [
+    "Blitter",
+    "StickyTop",
+    "decimate",
+    "lay_out_once",
+    "nice_top",
+    "rate_label",
+    "CurveView",
+    "Style",
+    "NOTEBOOK",
+    "PROJECTOR",
+    "COLOURS",
+]
 
 COLOURS = {
     "triangular": "tab:blue",
@@ -128,75 +144,141 @@ class Blitter:
 
 
 def lay_out_once(figure: Figure) -> None:
-    """Constrained layout, computed now (for the widest texts the figure will show) and then
-    fixed: a layout per key press would cost half a full draw."""
+    """Constrained layout, computed now and then fixed: a layout per key press would cost half
+    a full draw."""
     figure.set_layout_engine("constrained")
     figure.get_layout_engine().execute(figure)
     figure.set_layout_engine("none")
 
 
-class CurveView:
-    """The rate over iterations, the momentum under it, their marks, titles and legend."""
+def rate_label(value: float, _: Any = None) -> str:
+    """A tick's rate written out (0.001, 0.0025, 1e-05): never a multiplier at the axis' top
+    that a reader has to apply in their head."""
+    return "0" if value == 0 else fmt(value)
 
-    def __init__(self, figure: Figure) -> None:
-        self.figure = figure
-        ax, ax_m = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1.2])
-        self.ax, self.ax_m = ax, ax_m
-        ax.set(ylabel="learning rate")
-        ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
-        ax_m.set(xlabel="training iteration (batch)", ylabel="momentum")
+
+@dataclasses.dataclass(frozen=True)
+class Style:
+    """Type sizes (points at the figure's 90 dpi: 1 pt is 1.25 px) and the figure's shape."""
+
+    ticks: float
+    labels: float
+    legend: float
+    aspect: float  # the figure's height over its width
+
+
+NOTEBOOK = Style(ticks=9.5, labels=10.5, legend=9.0, aspect=0.46)
+# For the back row: ticks and legend at 18.75 px, labels at 20 px.
+PROJECTOR = Style(ticks=15.0, labels=16.0, legend=15.0, aspect=0.38)
+
+
+class CurveView:
+    """The rate over iterations, the momentum under it when it moves (a line of text beside the
+    figure says what it is otherwise), their marks and a legend above the plot, at any size.
+
+    :meth:`resize` gives the figure its column's width; :meth:`show` draws a picture. Each
+    arrangement (the momentum panel or not, the legend's entries) at each size is laid out
+    once with constrained layout and kept; switching between kept ones only moves the axes.
+    """
+
+    def __init__(self, figure: Figure, style: Style = NOTEBOOK) -> None:
+        self.figure, self.style = figure, style
+        gridspec = figure.add_gridspec(2, 1, height_ratios=[3, 1.2])
+        self.ax = ax = figure.add_subplot(gridspec[0])
+        self.ax_m = ax_m = figure.add_subplot(gridspec[1], sharex=ax)
+        self._gridspecs = {True: gridspec, False: figure.add_gridspec(1, 1)}
+        for axis in (ax, ax_m):
+            axis.tick_params(labelsize=style.ticks)
+            axis.grid(alpha=0.25)
+        ax.yaxis.set_major_formatter(FuncFormatter(rate_label))
+        ax.set_ylabel("learning rate", fontsize=style.labels)
+        ax_m.set_ylabel("momentum", fontsize=style.labels)
         self.compare = {
-            m: ax.plot([], [], lw=1.0, alpha=0.55, color=c, label=f"{m} (compare)")[0]
+            m: ax.plot([], [], lw=1.0, alpha=0.6, color=c, label=f"{m}")[0]
             for m, c in COLOURS.items()
         }
-        (self.line,) = ax.plot([], [], lw=1.6, color="black", label="this policy")
+        (self.line,) = ax.plot([], [], lw=1.8, color="black", label="this policy")
         (self.bounds,) = ax.plot(
-            [],
-            [],
-            color="0.6",
-            lw=0.8,
-            ls=":",
-            transform=ax.get_xaxis_transform(),
+            [], [], color="0.6", lw=0.8, ls=":", transform=ax.get_xaxis_transform(),
             label="cycle boundary",
-        )
+        )  # fmt: skip
         (self.peaks,) = ax.plot(
-            [], [], ls="none", marker="v", color="tab:red", ms=6, label="max_lr reached"
+            [], [], ls="none", marker="v", color="tab:red", ms=7, label="max_lr reached"
         )
         (self.last,) = ax.plot([], [], ls="none", marker="o", color="black", ms=5)
-        (self.momentum_line,) = ax_m.plot([], [], lw=1.4, color="tab:purple")
-        ax.set_title("exp_range_bounds (the widest title)", y=1.0)
-        ax_m.set_title(
-            "momentum: constant 0.9 (tick 'cyclical momentum' to cycle it)", fontsize=9, y=1.0
-        )
-        self.legend = self._legend([*self.compare.values(), self.line, self.bounds, self.peaks])
-        lay_out_once(figure)
+        (self.momentum_line,) = ax_m.plot([], [], lw=1.5, color="tab:purple")
+        self.legend = None
+        self.momentum_panel = True
         self._labels: tuple = ()
+        self._layouts: dict[Any, tuple] = {}
         self._x, self._y = StickyTop(), StickyTop(margin=0.04)
         self.blitter = Blitter(
             figure,
-            [
-                *self.compare.values(),
-                self.line,
-                self.bounds,
-                self.peaks,
-                self.last,
-                self.momentum_line,
-            ],
-        )
+            [*self.compare.values(), self.line, self.bounds, self.peaks, self.last,
+             self.momentum_line],
+        )  # fmt: skip
+
+    # -- size and arrangement -------------------------------------------------------------------
+    def size_for(self, width: float) -> tuple[float, float]:
+        """The figure's size in pixels for a column ``width`` pixels wide. The same with the
+        momentum panel or without: shown, it takes its room from the rate's panel, so that
+        ticking 'cyclical momentum' costs a repaint, not a new canvas in the browser."""
+        return width, width * self.style.aspect
+
+    def resize(self, width: float, height: float) -> bool:
+        """Give the figure ``width`` x ``height`` pixels; whether that changed anything."""
+        dpi = self.figure.dpi
+        new = (round(width / dpi, 2), round(height / dpi, 2))
+        if tuple(round(v, 2) for v in self.figure.get_size_inches()) == new:
+            return False
+        self.figure.set_size_inches(*new, forward=True)
+        return True
+
+    def _arrange(self, momentum_panel: bool, labels: tuple) -> None:
+        """Lay out (or recall the layout of) this arrangement at this size."""
+        key = (tuple(self.figure.get_size_inches()), momentum_panel, labels)
+        kept = self._layouts.get(key)
+        if kept is None:
+            self.ax.set_subplotspec(self._gridspecs[momentum_panel][0])
+            self.ax_m.set_visible(momentum_panel)
+            self.ax_m.set_in_layout(momentum_panel)
+            self.ax.set_xlabel("" if momentum_panel else "training iteration (batch)",
+                               fontsize=self.style.labels)  # fmt: skip
+            self.ax_m.set_xlabel("training iteration (batch)", fontsize=self.style.labels)
+            self.ax.tick_params(labelbottom=not momentum_panel)
+            lay_out_once(self.figure)
+            kept = (self.ax.get_position(), self.ax_m.get_position())
+            self._layouts[key] = kept
+        else:
+            self.ax.set_position(kept[0])
+            self.ax_m.set_position(kept[1])
+            self.ax_m.set_visible(momentum_panel)
+            self.ax.set_xlabel("" if momentum_panel else "training iteration (batch)",
+                               fontsize=self.style.labels)  # fmt: skip
+            self.ax.tick_params(labelbottom=not momentum_panel)
+        self.momentum_panel = momentum_panel
 
     def _legend(self, handles: list) -> Any:
-        # Beside the plot, so that it never hides a marker.
+        """Above the plot, in as many columns as fit the width: never over a curve, never cut."""
+        width = self.figure.get_size_inches()[0] * self.figure.dpi
+        px = self.style.legend * self.figure.dpi / 72
+        widest = max(0.56 * px * len(h.get_label()) + 3.2 * px for h in handles)
+        columns = max(1, min(len(handles), int(0.95 * width // widest)))
         return self.ax.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize=8
-        )
+            handles=handles, loc="lower left", bbox_to_anchor=(0, 1.02), ncols=columns,
+            borderaxespad=0, fontsize=self.style.legend, frameon=False, handlelength=1.6,
+            columnspacing=1.2,
+        )  # fmt: skip
 
     def _columns(self) -> int:
         return max(50, int(self.ax.get_window_extent().width))
 
+    # -- drawing ------------------------------------------------------------------------------
     def show(self, picture: Picture, momentum_range: tuple[float, float]) -> None:
         """Draw ``picture``; ``momentum_range`` is the momentum panel's (low, high)."""
         n, columns = picture.lr.size, self._columns()
         self.line.set_data(*decimate(picture.lr, columns))
+        self.line.set_label(f"this policy ({picture.title.split(',')[0]})")
         for mode, line in self.compare.items():
             line.set_data(
                 *decimate(picture.compare[mode], columns) if mode in picture.compare else ([], [])
@@ -208,32 +290,25 @@ class CurveView:
         self.peaks.set_label(picture.peak_label)
         self.last.set_data([n - 1], [picture.lr[-1]])
         momentum = picture.momentum
-        if momentum is None:
-            momentum = np.full(n, momentum_range[1])
-        self.momentum_line.set_data(*decimate(momentum, columns))
-        self.ax_m.set_title(picture.momentum_title, fontsize=9, y=1.0)
-        self.ax.set_title(picture.title, y=1.0)
+        self.momentum_line.set_data(
+            *decimate(momentum, columns) if momentum is not None else ([], [])
+        )
         handles = [
             a
             for a in (self.line, *self.compare.values(), self.bounds, self.peaks)
             if len(a.get_xdata())
         ]
         labels = tuple(h.get_label() for h in handles)
-        if labels != self._labels:
+        momentum_panel = momentum is not None
+        if labels != self._labels or self.legend is None:
             self.legend = self._legend(handles)
             self._labels = labels
+        self._arrange(momentum_panel, labels)
         low, high = momentum_range
         pad = max(0.02, 0.1 * abs(high - low))
         self.ax.set_xlim(0, self._x(n))
         self.ax.set_ylim(0, self._y(float(picture.lr.max())))
         self.ax_m.set_ylim(min(low, high) - pad, max(low, high) + pad)
         self.blitter.repaint(
-            (
-                self.ax.get_xlim(),
-                self.ax.get_ylim(),
-                self.ax_m.get_ylim(),
-                picture.title,
-                picture.momentum_title,
-                labels,
-            )
+            (self.ax.get_xlim(), self.ax.get_ylim(), self.ax_m.get_ylim(), momentum_panel, labels)
         )

@@ -146,3 +146,20 @@ def test_decimation_keeps_the_envelope_and_the_ends(n, columns, mode, step):
         inside = v[(x >= start) & (x < start + k)]
         if len(x) < n:
             assert inside.max() == block.max() and inside.min() == block.min()
+
+
+def test_the_fast_png_encoder_round_trips():
+    """The diff images the explorer sends (clr.explorer.png): what PIL reads back is exact."""
+    import io
+
+    from PIL import Image
+
+    from clr.explorer.png import encode_rgba
+
+    rng = np.random.default_rng(0)
+    pixels = (rng.random((37, 53, 4)) * 255).astype(np.uint8)
+    pixels[:10] = 0  # transparent rows, as in a diff
+    back = np.asarray(Image.open(io.BytesIO(encode_rgba(pixels))).convert("RGBA"))
+    np.testing.assert_array_equal(back, pixels)
+    with pytest.raises(ValueError, match="must be RGBA"):
+        encode_rgba(pixels[:, :, :3])

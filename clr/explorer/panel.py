@@ -196,8 +196,19 @@ def style_sheet(projector: bool) -> str:
 # comments: it is joined into one line. PageUp/PageDown move a tenth of the slider's range
 # (noUiSlider's own is five steps), typed into the readout as a person would type it. The
 # figure takes no Tab stops: it has no keyboard use here, and Tab goes on to the next control.
+# JupyterLab's shortcuts stay out of the controls (their keys stop at the panel, and Lumino's
+# data-lm-suppress-shortcuts): its ArrowDown would move to the next cell instead of the next
+# mode in the dropdown.
 _PROBE = """(function (img) {
   var box = img.closest('.clr-policy-explorer'); if (!box) return;
+  box.setAttribute('data-lm-suppress-shortcuts', 'true');
+  var keys = ['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'PageUp', 'PageDown', 'Home',
+              'End', 'Enter', ' '];
+  box.addEventListener('keydown', function (e) {
+    var t = e.target;
+    var own = t.matches && t.matches('select, input, [contenteditable], .noUi-handle');
+    if (own && keys.indexOf(e.key) >= 0) e.stopPropagation();
+  });
   var input = box.querySelector('.clr-size input'); if (!input) return;
   var last = '', timer = null;
   function report() {

@@ -297,8 +297,8 @@ class PolicyExplorer:
     def _figure_size(self) -> tuple[float, float]:
         width, height = self.view.size_for(self._width)
         if self._height:  # leave room above and below: controls, numbers, formula and code
-            room = self._height - (560 if self.projector else 300)
-            height = min(height, max(room, 0.28 * width, 240))
+            room = self._height - (620 if self.projector else 300)
+            height = min(height, max(room, 0.22 * width, 240))
         return width, height
 
     def _update(self, moved: str | None) -> None:

@@ -82,6 +82,11 @@ FIT = """(ex) => {
                  'asymmetric', 'cycle-momentum', 'show-formula', 'show-code', 'formula', 'code'];
   const boxes = {};
   for (const n of names) boxes[n] = box(n);
+  for (const n of ['formula', 'code']) {  // the text itself (a grid cell stretches to its row)
+    const pre = ex.querySelector('.clr-' + n + ' pre');
+    const r = pre ? rect(pre) : null;
+    boxes[n + '-text'] = r && r.width ? [r.left, r.top, r.right, r.bottom] : null;
+  }
   const c = rect(canvas);
   const handle = canvas.parentElement.querySelectorAll('canvas')[1];
   return {area: [area.left, area.right], explorer: [rect(ex).left, rect(ex).right],
@@ -173,6 +178,10 @@ def exercise_explorer(page, explorer, name: str) -> None:
     code.filter(has_text="CyclicLR(base_lr=").filter(has_not_text="mode=").wait_for(
         timeout=ANSWER_MS
     )
+    # The keyboard: ArrowDown picks the next mode (JupyterLab's own ArrowDown stays out).
+    explorer.locator(".clr-mode select").focus()
+    page.keyboard.press("ArrowDown")
+    code.filter(has_text="mode='triangular2'").wait_for(timeout=ANSWER_MS)
     explorer.locator(".clr-mode select").select_option(label="exp_range")
     code.filter(has_text="gamma=0.99994").wait_for(timeout=ANSWER_MS)  # the paper's gamma
     assert explorer.locator(".clr-gamma").is_visible()  # shown only where it acts
@@ -361,7 +370,7 @@ def test_projector_view_at_1280x720_and_1920x1080(browser, tmp_path):
             )
             assert formula_px >= BACK_ROW_PX
             if (width, height) == (1920, 1080):  # on screen without scrolling
-                for name in ("formula", "code"):
+                for name in ("formula-text", "code-text"):
                     assert report["boxes"][name][3] <= report["viewport"], (where, name, report)
             shot(page, f"voila-{width}x{height}-formula-and-code")
         exercise_explorer(page, page.locator(".clr-policy-explorer").first, "voila")

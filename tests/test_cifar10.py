@@ -430,68 +430,6 @@ def test_seed_table_on_known_curves():
     )
 
 
-def test_verdict_states_the_difference_and_how_sure_it_is():
-    from clr.cifar10.results import verdict
-
-    def row(policy, finals, iterations, reached=0, to_mean=None, back=None, budget=(75.0, 1.0)):
-        # the shape of a seed_table row; fixed's 3 seeds reach `back` together unless updated
-        sd = float(np.std(finals, ddof=1)) if len(finals) > 1 else None
-        return dict(
-            policy=policy,
-            seeds=list(range(len(finals))),
-            finals=dict(enumerate(finals)),
-            iterations=iterations,
-            accuracy_mean=float(np.mean(finals)),
-            accuracy_sd=sd,
-            reached=reached,
-            to_baseline_mean=to_mean,
-            baseline_reached=0 if back is None else 3,
-            baseline_to_same_mean=back,
-            baseline_to_same_range=None if back is None else (back, back),
-            baseline_same_budget_mean=budget[0],
-            baseline_same_budget_sd=budget[1],
-            paper_iterations={"fixed": 70_000, "triangular2": 25_000}.get(policy),
-            paper_accuracy=81.4,
-        )
-
-    fixed = row("fixed", [80.0, 80.2, 79.8], 70_000)
-    close = row("triangular2", [79.9, 80.3, 79.6], 25_000, reached=2, to_mean=24_000, back=60_000)
-    low = row("exp_range", [76.0, 76.2, 76.1], 42_000, back=44_000)
-    # the baseline's seeds cross this policy's accuracy on a plateau, far apart: say so
-    low.update(baseline_reached=2, baseline_to_same_range=(27_000, 61_000))
-    close.update(baseline_same_budget_mean=75.43, baseline_same_budget_sd=0.9)
-    single = row("exp", [78.0], 70_000, back=50_000)
-    text = verdict([fixed, close, low, single])
-    assert len(text) == 3
-    # Paired by seed: differences -0.1, +0.1, -0.2 (mean -0.067, sd 0.153): t(2) = -0.76,
-    # p = 0.53, 95 % interval -0.067 +- 4.303 * 0.153 / sqrt(3).
-    assert (
-        "-0.1 points (95 % CI -0.45 to +0.31 points; paired t-test over 3 seeds, t(2) = -0.76, "
-        "p = 0.529): the seeds cannot tell it from zero." in text[0]
-    )
-    # The paper's tie against our spread: two single runs differ by sqrt(0.35**2 + 0.2**2).
-    assert "differ by about 0.4 points (sd): the paper's +0.0 is 0.2 such sd" in text[0]
-    assert "within what single runs scatter" in text[0]
-    assert "in 2 of 3 seeds, at 24,000 iterations (0.34 of fixed's)" in text[0]
-    assert "the paper: 81.4 % after 25,000" in text[0]
-    assert "at 60,000 iterations: triangular2 needs 0.42x as many" in text[0]
-    assert (
-        "On the same budget of 25,000 iterations fixed had 75.4 ± 0.9 %, not annealed yet: "
-        "triangular2 is 4.5 points ahead." in text[0]
-    )
-    assert "same budget" not in text[2]  # exp runs as long as fixed
-    # Differences -4.0, -4.0, -3.7: t(2) = -39.0, p < 0.001.
-    assert "-3.9 points (95 % CI -4.33 to -3.47 points; paired t-test over 3 seeds, t(2) = -39.00" \
-        in text[1] and "p < 0.001): a difference the seeds resolve" in text[1]  # fmt: skip
-    assert "never reaches fixed's final accuracy" in text[1] and "0.95x as many" in text[1]
-    assert (
-        "at 44,000 iterations (the mean of its seeds that do, 2 of 3: 27,000 to 61,000)" in text[1]
-    )
-    assert "(1 seed" in text[2] and "one seed on a side: no test" in text[2]
-    with pytest.raises(ValueError, match="baseline 'fixed'"):
-        verdict([close])
-
-
 def test_split_complete_tells_finished_runs_from_running_ones():
     from clr.cifar10.results import split_complete
 

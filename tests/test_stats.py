@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clr.cifar10.stats import paired_t_test, t_quantile, t_sf, welch_t_test
+from clr.cifar10.stats import (
+    holm,
+    paired_t_test,
+    prediction_interval,
+    prediction_interval_two_runs,
+    seeds_for_power,
+    t_quantile,
+    t_sf,
+    welch_t_test,
+)
 
 # Two-sided 95 % quantiles from any t table: df 1, 2, 3, 4, 10, and the normal's 1.96.
 QUANTILES = [(1, 12.7062047), (2, 4.3026527), (3, 3.1824463), (4, 2.7764451), (10, 2.2281389)]
@@ -121,3 +130,48 @@ def test_interval_holds_the_difference_and_agrees_with_p(diffs, shift):
     assert r.low <= r.difference <= r.high
     if r.low != r.high:
         assert (r.p_value < 0.05) == (r.low > 0 or r.high < 0)
+
+
+def test_prediction_interval_known_case():
+    # mean 2, sd 1, n 3: 2 ± t(0.975, 2) · sqrt(1 + 1/3)
+    mean, low, high = prediction_interval([1.0, 2.0, 3.0])
+    half = 4.3026527 * math.sqrt(4 / 3)
+    assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half), abs=1e-6)
+    # far wider than the confidence interval for the mean from the same seeds
+    test = paired_t_test([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
+    assert high - low > 1.9 * (test.high - test.low)
+
+
+def test_prediction_interval_of_two_runs():
+    # b has no spread: the interval is a's own prediction interval, shifted by b's mean.
+    mean, low, high = prediction_interval_two_runs([1.0, 2.0, 3.0], [5.0, 5.0, 5.0])
+    m, lo, hi = prediction_interval([1.0, 2.0, 3.0])
+    assert (mean, low, high) == pytest.approx((m - 5.0, lo - 5.0, hi - 5.0))
+    # the degrees of freedom are the smaller sample's: 2 seeds against 5 use t(1)
+    _, low, high = prediction_interval_two_runs([0.0, 1.0], [0.0] * 5)
+    assert (high - low) / 2 == pytest.approx(12.7062047 * math.sqrt(0.5 * 1.5), abs=1e-5)
+    with pytest.raises(ValueError, match=r"`a` and `b` need 2 values each"):
+        prediction_interval_two_runs([1.0], [1.0, 2.0])
+
+
+def test_holm_matches_the_textbook():
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1, made monotone: 0.02, 0.03, 0.06, 0.06
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5]) == [0.5]
+    assert holm([0.4, 0.5]) == [0.8, 0.8]
+    with pytest.raises(ValueError, match=r"`p_values` must lie in \[0, 1\]"):
+        holm([0.1, 1.5])
+
+
+@pytest.mark.parametrize("effect, sd, n", [(1.0, 1.0, 10), (0.5, 1.0, 34), (-2.0, 1.0, 5)])
+def test_seeds_for_power_matches_the_power_tables(effect, sd, n):
+    # A paired t-test at 80 % power: pwr.t.test(d=1, power=0.8, type="paired") gives n = 9.94,
+    # d = 0.5 gives 33.4, d = 2 gives 4.2 (the noncentral t; ours is the usual t approximation).
+    assert seeds_for_power(effect, sd) == n
+
+
+def test_seeds_for_power_refuses_what_it_cannot_answer():
+    with pytest.raises(ValueError, match=r"`effect` must be non-zero and `sd` > 0"):
+        seeds_for_power(0.0, 1.0)
+    with pytest.raises(TypeError, match=r"`sd` must be a finite number"):
+        seeds_for_power(1.0, math.nan)

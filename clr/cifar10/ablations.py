@@ -335,7 +335,8 @@ def _at_last_trough(
         return 100 * float(hit[0]) if hit.size else None
 
     ours = {s: at(runs[s]) for s in seeds}
-    fixed_there = {s: a for s, r in fixed.items() if (a := at(r)) is not None}
+    # fixed on the same seeds only: the comparison is seed by seed
+    fixed_there = {s: a for s, r in fixed.items() if s in runs and (a := at(r)) is not None}
     return dict(
         iteration=it,
         ours={s: a for s, a in ours.items() if a is not None},
@@ -378,14 +379,19 @@ def format_table3(rows: list[dict[str, Any]]) -> str:
     """Table 3 beside ours as markdown, with each cyclic row also read at its last trough
     (the iteration, ours there, fixed there)."""
     lines = [
-        "| optimizer | bounds | policy | iterations | ours % (seeds) "
+        "| optimizer | bounds | policy | iterations | ours %: mean: each seed (seeds) "
         "| at the last trough: ours % (fixed %) | paper % |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         if r["ours"]:
-            values = list(r["ours"].values())
-            ours = f"{np.mean(values):.1f} ({', '.join(str(s) for s in sorted(r['ours']))})"
+            values = [r["ours"][s] for s in sorted(r["ours"])]
+            each = ", ".join(f"{v:.1f}" for v in values)
+            seeds = ", ".join(str(s) for s in sorted(r["ours"]))
+            ours = f"{each} ({seeds})" if len(values) == 1 else (
+                f"{np.mean(values):.1f}: {each} ({seeds})")  # fmt: skip
+            if r["progress"]:
+                ours += "; " + ", ".join(f"seed {s} at {i:,}" for s, i in r["progress"].items())
         elif r["progress"]:
             ours = "running: " + ", ".join(f"seed {s} at {i:,}" for s, i in r["progress"].items())
         else:

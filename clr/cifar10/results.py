@@ -6,7 +6,6 @@ and ``POLICY.checkpoint.keras`` beside it.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
@@ -34,7 +33,6 @@ __all__ = [
     "format_seed_table",
     "compare_finals",
     "describe_test",
-    "verdict",
 ]
 
 
@@ -338,97 +336,3 @@ def describe_test(test: TTest | None, unit: str = "points") -> str:
         f"95 % CI {test.low:+.2f} to {test.high:+.2f} {unit}; {kind}, t({test.df:.3g}) = "
         f"{test.t:.2f}, {p}"
     )
-
-
-def verdict(rows: list[dict[str, Any]], baseline: str = "fixed") -> list[str]:
-    """The seed table in words, one sentence group per policy, with how sure each is.
-
-    A difference of final accuracies is judged by Student's t (paired by seed where the seeds
-    are shared, :func:`compare_finals`): with three seeds there are two degrees of freedom, and
-    a "two standard errors" rule would be far too confident. Where the paper has both numbers,
-    its single-run difference is set against the spread of two single runs of ours."""
-    by_name = {r["policy"]: r for r in rows}
-    if baseline not in by_name:
-        raise ValueError(
-            f"`rows` must include the baseline {baseline!r}. Received: {sorted(by_name)}"
-        )
-    base = by_name[baseline]
-
-    def accuracy(r: dict[str, Any]) -> str:
-        sd = "" if r["accuracy_sd"] is None else f" ± {r['accuracy_sd']:.1f}"
-        seeds = len(r["seeds"])
-        paper = (
-            ""
-            if r["paper_iterations"] is None
-            else f"; the paper: {r['paper_accuracy']:.1f} % after {r['paper_iterations']:,}"
-        )
-        return (
-            f"{r['accuracy_mean']:.1f}{sd} % after {r['iterations']:,} iterations "
-            f"({seeds} seed{'s' if seeds != 1 else ''}{paper})"
-        )
-
-    lines = []
-    for r in rows:
-        if r is base:
-            continue
-        n_base = len(base["seeds"])
-        difference = r["accuracy_mean"] - base["accuracy_mean"]
-        test = compare_finals(r["finals"], base["finals"])
-        if test is None:
-            sure = ""
-        elif test.p_value < 0.05:
-            sure = ": a difference the seeds resolve"
-        else:
-            sure = ": the seeds cannot tell it from zero"
-        text = (
-            f"{r['policy']}: {accuracy(r)} against {baseline}'s {accuracy(base)}, "
-            f"{difference:+.1f} points ({describe_test(test)}){sure}. "
-        )
-        if (
-            r["paper_accuracy"] is not None
-            and r["accuracy_sd"] is not None
-            and base["accuracy_sd"] is not None
-        ):
-            spread = math.sqrt(r["accuracy_sd"] ** 2 + base["accuracy_sd"] ** 2)
-            paper_difference = r["paper_accuracy"] - base["paper_accuracy"]
-            distance = abs(paper_difference - difference) / spread if spread > 0 else math.inf
-            text += (
-                f"Two single runs with our seeds' spread differ by about {spread:.1f} points "
-                f"(sd): the paper's {paper_difference:+.1f} is {distance:.1f} such sd from our "
-                f"{difference:+.1f}"
-                + (", far beyond chance: the paper's set-up must differ from ours. " if distance
-                   > 3 else ", within what single runs scatter. ")
-            )  # fmt: skip
-        n = len(r["seeds"])
-        if r["reached"]:
-            ratio = r["to_baseline_mean"] / base["iterations"]
-            text += (
-                f"It reaches {baseline}'s final accuracy in {r['reached']} of {n} seeds, at "
-                f"{r['to_baseline_mean']:,.0f} iterations ({ratio:.2f} of {baseline}'s)"
-            )
-        else:
-            text += f"It never reaches {baseline}'s final accuracy"
-        if r["baseline_to_same_mean"] is not None:
-            low, high = r["baseline_to_same_range"]
-            spread_text = (
-                f" (the mean of its seeds that do, {r['baseline_reached']} of {n_base}: "
-                f"{low:,.0f} to {high:,.0f})"
-                if high > low
-                else ""
-            )
-            text += (
-                f". {baseline} first reaches that accuracy at {r['baseline_to_same_mean']:,.0f} "
-                f"iterations{spread_text}: {r['policy']} needs "
-                f"{r['iterations'] / r['baseline_to_same_mean']:.2f}x as many"
-            )
-        if r["iterations"] < base["iterations"]:
-            at = r["baseline_same_budget_mean"]
-            sd = r["baseline_same_budget_sd"]
-            gap = r["accuracy_mean"] - at
-            text += (
-                f". On the same budget of {r['iterations']:,} iterations {baseline} had "
-                f"{at:.1f}{'' if sd is None else f' ± {sd:.1f}'} %, not annealed yet: "
-                f"{r['policy']} is {abs(gap):.1f} points {'ahead' if gap >= 0 else 'behind'}"
-            )
-        lines.append(text + ".")
-    return lines

@@ -1,4 +1,6 @@
-"""Student's t for a few seeds: the paired test by seed, Welch's test, and their intervals.
+"""Student's t for a few seeds: the paired test by seed, Welch's test, their intervals, the
+prediction interval for one new run, Holm's correction for a family of tests, and the seeds a
+comparison needs.
 
 Three seeds give two degrees of freedom, where the normal approximation behind a "two
 standard errors" rule is far too confident (the 95 % quantile is 4.30, not 1.96). The seeds of
@@ -16,7 +18,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["TTest", "t_sf", "t_quantile", "paired_t_test", "welch_t_test"]
+__all__ = [
+    "TTest",
+    "t_sf",
+    "t_quantile",
+    "paired_t_test",
+    "welch_t_test",
+    "prediction_interval",
+    "prediction_interval_two_runs",
+    "holm",
+    "seeds_for_power",
+]
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -210,3 +222,79 @@ def _result(
     t = difference / se
     low, high = _interval(difference, se, df, level)
     return TTest(difference, low, high, t, df, min(1.0, 2.0 * t_sf(abs(t), df)), kind, n, level)
+
+
+def prediction_interval(
+    differences: Sequence[float], level: float = 0.95
+) -> tuple[float, float, float]:
+    """Where one new run's difference falls (``mean``, ``low``, ``high``), from paired
+    differences over seeds: ``mean ± t(df) · sd · sqrt(1 + 1/n)``.
+
+    This is the interval to set a single run (one of the paper's) against: a confidence
+    interval is for the mean of many runs, far narrower than where one run lands, and an sd
+    estimated from three seeds is itself uncertain (t with 2 degrees of freedom, not the
+    normal)."""
+    d = _finite("differences", differences)
+    if d.size < 2:
+        raise ValueError(f"`differences` needs 2 values for a spread. Received: {d.size}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"`level` must be in (0, 1). Received: level={level!r}")
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    half = t_quantile(0.5 + level / 2.0, d.size - 1) * sd * math.sqrt(1.0 + 1.0 / d.size)
+    return mean, mean - half, mean + half
+
+
+def prediction_interval_two_runs(
+    a: Sequence[float], b: Sequence[float], level: float = 0.95
+) -> tuple[float, float, float]:
+    """Where the difference of one new run of ``a`` and one new run of ``b`` falls (``mean``,
+    ``low``, ``high``), the two runs not assumed to share a seed:
+    ``mean(a) - mean(b) ± t(df) · sqrt(sd_a² (1 + 1/n_a) + sd_b² (1 + 1/n_b))``, with the
+    cautious ``df = min(n_a, n_b) - 1``. The interval to set another lab's single pair of runs
+    against (the paper's one run per row)."""
+    x, y = _finite("a", a), _finite("b", b)
+    if x.size < 2 or y.size < 2:
+        raise ValueError(f"`a` and `b` need 2 values each. Received: {x.size} and {y.size}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"`level` must be in (0, 1). Received: level={level!r}")
+    spread = math.sqrt(x.var(ddof=1) * (1.0 + 1.0 / x.size) + y.var(ddof=1) * (1.0 + 1.0 / y.size))
+    df = min(x.size, y.size) - 1
+    mean = float(x.mean() - y.mean())
+    half = t_quantile(0.5 + level / 2.0, df) * spread
+    return mean, mean - half, mean + half
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (same order as given): each tested
+    against ``alpha`` after adjustment keeps the family's chance of any false "difference" at
+    ``alpha``, without assuming the tests independent."""
+    p = _finite("p_values", p_values)
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError(f"`p_values` must lie in [0, 1]. Received: {list(p_values)!r:.80}")
+    order = np.argsort(p, kind="stable")
+    adjusted = np.empty_like(p)
+    running = 0.0
+    for rank, k in enumerate(order):
+        running = max(running, min(1.0, (p.size - rank) * p[k]))
+        adjusted[k] = running
+    return adjusted.tolist()
+
+
+def seeds_for_power(effect: float, sd: float, power: float = 0.8, level: float = 0.95) -> int:
+    """Seeds a paired comparison needs to find a true difference ``effect`` with probability
+    ``power`` at two-sided ``level``, when the seeds' differences spread with ``sd``: the
+    smallest ``n`` with ``t(1 - alpha/2, n - 1) + t(power, n - 1) <= |effect| · sqrt(n) / sd``
+    (the usual ``n = ((z_(1-alpha/2) + z_power) · sd / effect)^2``, with Student's t for the
+    few seeds)."""
+    for name, value in (("effect", effect), ("sd", sd)):
+        if not _is_number(value) or not math.isfinite(value):
+            raise TypeError(f"`{name}` must be a finite number. Received: {name}={value!r}")
+    if effect == 0 or sd <= 0:
+        raise ValueError(f"`effect` must be non-zero and `sd` > 0. Received: {effect!r}, {sd!r}")
+    if not (0.0 < power < 1.0 and 0.0 < level < 1.0):
+        raise ValueError(f"`power` and `level` must lie in (0, 1). Received: {power!r}, {level!r}")
+    for n in range(2, 100_000):
+        need = t_quantile(0.5 + level / 2.0, n - 1) + t_quantile(power, n - 1)
+        if need <= abs(effect) * math.sqrt(n) / sd:
+            return n
+    raise ValueError(f"`effect` {effect!r} is too small against `sd` {sd!r}: 100,000 seeds.")

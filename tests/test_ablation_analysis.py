@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from clr.cifar10 import ablations
+from clr.cifar10 import ablations, table3
 
 
 def curve(final, last=25_000):
@@ -79,7 +79,7 @@ def test_table3_beside_ours(tmp_path):
     seed0 = tmp_path / "paper" / "adam" / "seed0"
     _csv(seed0 / "fixed.csv", 0.80, 70_000)
     _csv(seed0 / "triangular_70k.csv", 0.81, 30_000)  # still running, past 25,000
-    rows = {(r["optimizer"], r["policy"]): r for r in ablations.table3_rows(tmp_path)}
+    rows = {(r["optimizer"], r["policy"]): r for r in table3.rows(tmp_path)}
     assert rows[("adam", "fixed")]["ours"] == {0: pytest.approx(80.0)}
     # Adam's 25k row is its 70k run at 25,000 (the same run up to there).
     at_25k = 10 + (81 - 10) * 25 / 30
@@ -89,10 +89,10 @@ def test_table3_beside_ours(tmp_path):
     # RMSprop too has a 70k row in the paper; Nesterov has none, so its 25k row is its own.
     _csv(tmp_path / "paper" / "rmsprop" / "seed0" / "triangular_70k.csv", 0.75, 70_000)
     _csv(tmp_path / "paper" / "nesterov" / "seed0" / "triangular_70k.csv", 0.75, 70_000)
-    rows = {(r["optimizer"], r["policy"]): r for r in ablations.table3_rows(tmp_path)}
+    rows = {(r["optimizer"], r["policy"]): r for r in table3.rows(tmp_path)}
     assert rows[("rmsprop", "triangular")]["ours"] == {0: pytest.approx(10 + 65 * 25 / 70)}
     assert rows[("nesterov", "triangular")]["ours"] is None
-    text = ablations.format_table3(list(rows.values()))
+    text = table3.format_table(list(rows.values()))
     assert "| adam | 0.0005-0.002 | fixed | 70,000 | 80.0 (0) | - | 81.4 |" in text
     assert "running: seed 0 at 30,000" in text and "not run yet" in text
 
@@ -104,7 +104,7 @@ def test_table3_reads_each_cyclic_row_at_its_last_trough_too(tmp_path):
     _csv(seed0 / "fixed.csv", 0.80, 70_000)
     _csv(seed0 / "triangular.csv", 0.76, 25_000)
     _csv(tmp_path / "paper" / "adam" / "seed0" / "triangular_70k.csv", 0.81, 70_000)
-    rows = {(r["optimizer"], r["policy"]): r for r in ablations.table3_rows(tmp_path)}
+    rows = {(r["optimizer"], r["policy"]): r for r in table3.rows(tmp_path)}
     trough = rows[("adagrad", "triangular")]["trough"]
     assert trough["iteration"] == 24_000
     assert trough["ours"] == {0: pytest.approx(10 + 66 * 24 / 25)}
@@ -115,7 +115,7 @@ def test_table3_reads_each_cyclic_row_at_its_last_trough_too(tmp_path):
     assert trough["iteration"] == 68_000 and trough["fixed"] == {}
     assert rows[("adam", "triangular")]["trough"]["iteration"] == 24_000
     assert rows[("rmsprop", "triangular")]["trough"] is None  # not run
-    text = ablations.format_table3(list(rows.values()))
+    text = table3.format_table(list(rows.values()))
     assert "| 76.0 (0) | 73.4 at 24,000 (34.0) | 76.0 |" in text
     assert f"| {10 + 71 * 68 / 70:.1f} at 68,000 | 81.1 |" in text
 

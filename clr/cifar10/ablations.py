@@ -1,5 +1,5 @@
-"""Why Table 1 does not reproduce: each ablation against what it changes, the data-quality
-dose-response, and the paper's Table 3 (numpy only).
+"""The ablations: each against what it changes, and the data-quality dose-response (numpy
+only). The paper's Table 3 is :mod:`clr.cifar10.table3`.
 
 Every comparison is of final test accuracies over the seeds both sides have, judged by
 Student's t (:func:`clr.cifar10.results.compare_finals`: paired by seed where seeds are shared).
@@ -15,20 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from .protocol import OPTIMIZERS, PAPER_TABLE1, policy_schedule
+from .protocol import PAPER_TABLE1
 from .results import compare_finals, load_seeds, split_complete
 
 __all__ = [
     "COMPARISONS",
-    "PAPER_TABLE3",
     "COPY_MSE",
     "ablation_rows",
     "data_quality_points",
     "fit_dose_response",
     "describe_dose_response",
-    "table3_rows",
     "format_ablations",
-    "format_table3",
 ]
 
 # Each ablation and what it is judged against: (ablation, reference, the question it asks).
@@ -51,24 +48,6 @@ COMPARISONS = [
     ("one_cycle_006", "one_cycle", "1cycle peaking at the paper's max_lr 0.006, not 0.004"),
     ("one_cycle_008", "one_cycle", "1cycle peaking at 0.008, near the range test's accuracy peak"),
 ]
-
-# Smith 2017, Table 3 (the CIFAR-10 network with other optimizers): optimizer -> policy ->
-# (iterations, accuracy %). fixed runs at the optimizer's lower bound.
-PAPER_TABLE3 = {
-    "nesterov": {"fixed": (70_000, 82.1), "triangular": (25_000, 81.3)},
-    "adam": {
-        "fixed": (70_000, 81.4),
-        "triangular": (25_000, 79.8),
-        "triangular_70k": (70_000, 81.1),
-    },
-    "rmsprop": {
-        "fixed": (70_000, 75.2),
-        "triangular": (25_000, 72.8),
-        "triangular_70k": (70_000, 75.1),
-    },
-    "adagrad": {"fixed": (70_000, 74.6), "triangular": (25_000, 76.0)},
-    "adadelta": {"fixed": (70_000, 67.3), "triangular": (25_000, 67.3)},
-}
 
 # Our copy of CIFAR-10 against the original: "per-pixel error about 8 on the 0-255 scale (PSNR
 # about 30 dB)" (../shared/data/README.md): 255**2 / 10**3.
@@ -254,96 +233,6 @@ def describe_dose_response(fit: dict[str, Any]) -> str:
     )
 
 
-def table3_rows(root: str | os.PathLike) -> list[dict[str, Any]]:
-    """The paper's Table 3 beside ours: per optimizer and row, our final accuracy (seed by
-    seed) where the run is complete, or how far it got; the triangular row at 25,000 of Adam
-    and RMSprop (which the paper also ran for 70,000) read from their 70,000-iteration run,
-    the same run up to there, when no 25,000-iteration run of their own exists.
-
-    A triangular row ends where its iteration count falls in the cycle: 25,000 is 12.5 step
-    sizes, halfway up a rise. Its ``trough`` is therefore read too: the last evaluated
-    iteration up to its end where the rate is at its lower bound (where the paper says to stop),
-    ours there and fixed's at the same iteration, seed by seed (:func:`_at_last_trough`)."""
-    root = Path(root)
-    rows = []
-    for optimizer_name, paper_rows in PAPER_TABLE3.items():
-        runs = load_seeds(
-            root / "paper" / optimizer_name, ("fixed", "triangular", "triangular_70k")
-        )
-        complete, running = split_complete(runs, optimizer_name=optimizer_name)
-        for policy_name, (iterations, accuracy) in paper_rows.items():
-            source = policy_name
-            if (
-                policy_name == "triangular"
-                and "triangular_70k" in paper_rows
-                and "triangular" not in runs
-            ):
-                source = "triangular_70k"
-            ours, progress = None, running.get(source)
-            done = complete.get(source) or {}
-            if source == "triangular_70k" and policy_name == "triangular":
-                done = {
-                    s: r
-                    for s, r in (runs.get(source) or {}).items()
-                    if r["iteration"][-1] >= 25_000
-                }
-                ours = {
-                    s: 100 * float(r["test_accuracy"][r["iteration"] == 25_000][0])
-                    for s, r in done.items()
-                } or None
-            elif done:
-                ours = _finals(done)
-            schedule, total = policy_schedule(policy_name, 1.0, optimizer_name)[:2]
-            trough = None
-            if policy_name != "fixed" and ours:
-                trough = _at_last_trough(schedule, total, done, runs.get("fixed") or {})
-            rows.append(
-                dict(
-                    optimizer=optimizer_name,
-                    policy=policy_name,
-                    bounds=(OPTIMIZERS[optimizer_name].base_lr, OPTIMIZERS[optimizer_name].max_lr),
-                    iterations=total,
-                    ours=ours,
-                    progress=progress,
-                    trough=trough,
-                    paper=(iterations, accuracy),
-                )
-            )
-    return rows
-
-
-def _at_last_trough(
-    schedule: Any,
-    total: int,
-    runs: dict[int, dict[str, np.ndarray]],
-    fixed: dict[int, dict[str, np.ndarray]],
-) -> dict[str, Any] | None:
-    """Where a cyclic run last sat at its lower bound up to ``total`` iterations: that
-    iteration, our accuracy there per seed, and fixed's at the same iteration on the seeds that
-    have evaluated it (percent). None when no evaluation after the start falls on a trough."""
-    seeds = sorted(runs)
-    iterations = runs[seeds[0]]["iteration"]
-    iterations = iterations[(iterations > 0) & (iterations <= total)]
-    lr = np.asarray(schedule(iterations), dtype=float)
-    at_low = iterations[np.isclose(lr, schedule.bounds()[0], rtol=1e-9, atol=0.0)]
-    if at_low.size == 0:
-        return None
-    it = int(at_low[-1])
-
-    def at(curves: dict[str, np.ndarray]) -> float | None:
-        hit = curves["test_accuracy"][curves["iteration"] == it]
-        return 100 * float(hit[0]) if hit.size else None
-
-    ours = {s: at(runs[s]) for s in seeds}
-    # fixed on the same seeds only: the comparison is seed by seed
-    fixed_there = {s: a for s, r in fixed.items() if s in runs and (a := at(r)) is not None}
-    return dict(
-        iteration=it,
-        ours={s: a for s, a in ours.items() if a is not None},
-        fixed=fixed_there,
-    )
-
-
 def _accuracy_text(summary: tuple[float, float | None], n: int) -> str:
     mean, sd = summary
     return f"{mean:.2f}" + ("" if sd is None else f" ± {sd:.2f}") + f" ({n})"
@@ -371,40 +260,5 @@ def format_ablations(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['ablation']} | {r['question']} | {accuracy} | {r['reference']} | {reference} "
             f"| {shared} | {describe_test(r['test'])} | {paper} |"
-        )
-    return "\n".join(lines)
-
-
-def format_table3(rows: list[dict[str, Any]]) -> str:
-    """Table 3 beside ours as markdown, with each cyclic row also read at its last trough
-    (the iteration, ours there, fixed there)."""
-    lines = [
-        "| optimizer | bounds | policy | iterations | ours %: mean: each seed (seeds) "
-        "| at the last trough: ours % (fixed %) | paper % |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in rows:
-        if r["ours"]:
-            values = [r["ours"][s] for s in sorted(r["ours"])]
-            each = ", ".join(f"{v:.1f}" for v in values)
-            seeds = ", ".join(str(s) for s in sorted(r["ours"]))
-            ours = f"{each} ({seeds})" if len(values) == 1 else (
-                f"{np.mean(values):.1f}: {each} ({seeds})")  # fmt: skip
-            if r["progress"]:
-                ours += "; " + ", ".join(f"seed {s} at {i:,}" for s, i in r["progress"].items())
-        elif r["progress"]:
-            ours = "running: " + ", ".join(f"seed {s} at {i:,}" for s, i in r["progress"].items())
-        else:
-            ours = "not run yet"
-        trough = "-"
-        if r.get("trough") and r["trough"]["ours"]:
-            t = r["trough"]
-            trough = f"{np.mean(list(t['ours'].values())):.1f} at {t['iteration']:,}"
-            if t["fixed"]:
-                trough += f" ({np.mean(list(t['fixed'].values())):.1f})"
-        low, high = r["bounds"]
-        lines.append(
-            f"| {r['optimizer']} | {low:g}-{high:g} | {r['policy']} | {r['iterations']:,} | "
-            f"{ours} | {trough} | {r['paper'][1]:.1f} |"
         )
     return "\n".join(lines)

@@ -28,19 +28,18 @@ from typing import Any
 
 import numpy as np
 
-from . import ablations, results
+from . import ablations, results, table3
 from .protocol import ALL_POLICIES, PAPER_TABLE1, POLICIES
 from .stats import holm, prediction_interval_two_runs, seeds_for_power
 
-__all__ = [
+__all__ = [  # fmt: skip
     "Report",
     "build",
+    "summary_section",
     "verdict_section",
     "ablations_section",
     "dose_response_section",
-    "table3_section",
     "untested_section",
-    "summary_section",
     "page",
 ]
 
@@ -71,7 +70,7 @@ def build(root: str | os.PathLike | None = None) -> Report:
         points=points,
         fit=ablations.fit_dose_response(points),
         by_seed=ablations.fit_dose_response(points, seed_terms=True),
-        table3=ablations.table3_rows(root),
+        table3=table3.rows(root),
     )
 
 
@@ -323,63 +322,6 @@ def dose_response_section(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _sign(value: float) -> int:
-    return 1 if value > 0 else -1 if value < 0 else 0
-
-
-def _table3_by_optimizer(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    by_optimizer: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        by_optimizer.setdefault(r["optimizer"], {})[r["policy"]] = r
-    return by_optimizer
-
-
-def _table3_reading(fixed: dict[str, Any], tri: dict[str, Any]) -> tuple[dict[int, float], str]:
-    """Each shared seed's triangular minus fixed, and what they say by the pre-registered rule:
-    a statement only where every seed (two or more) gives the same sign."""
-    seeds = sorted(set(fixed["ours"]) & set(tri["ours"]))
-    at_end = {s: tri["ours"][s] - fixed["ours"][s] for s in seeds}
-    signs = {_sign(d) for d in at_end.values()}
-    if len(seeds) < 2:
-        return at_end, "one seed so far, no reading yet"
-    if len(signs) == 1:
-        where = {-1: "under", 1: "over", 0: "level with"}[signs.pop()]
-        return at_end, f"{where} fixed on every seed"
-    return at_end, "the seeds disagree, not settled"
-
-
-def table3_section(report: Report) -> str:
-    """Table 3 with every seed and their mean, read as written down before seed 1 ended."""
-    rows = report["table3"]
-    lines = [ablations.format_table3(rows), ""]
-    for optimizer, policies in _table3_by_optimizer(rows).items():
-        fixed, tri = policies.get("fixed"), policies.get("triangular")
-        if not fixed or not tri or not fixed["ours"] or not tri["ours"]:
-            lines.append(f"- **{optimizer}**: not every row is complete yet.")
-            continue
-        at_end, reading = _table3_reading(fixed, tri)
-        text = f"- **{optimizer}**, triangular at 25,000 minus fixed at 70,000: " + ", ".join(
-            f"seed {s} {d:+.1f}" for s, d in at_end.items()
-        )
-        text += " (one seed so far: no reading yet)." if len(at_end) < 2 else f": {reading}."
-        trough = tri.get("trough")
-        if trough and trough["ours"] and trough["fixed"]:
-            shared = sorted(set(trough["ours"]) & set(trough["fixed"]))
-            leads = {s: trough["ours"][s] - trough["fixed"][s] for s in shared}
-            text += (
-                f" At the last trough ({trough['iteration']:,}), triangular minus fixed there: "
-                + ", ".join(f"seed {s} {d:+.1f}" for s, d in leads.items())
-            )
-            signs = {_sign(d) for d in leads.values()}
-            text += (
-                ("; the same sign on every seed." if len(signs) == 1 else "; the seeds disagree.")
-                if len(shared) >= 2
-                else "."
-            )
-        lines.append(text)
-    return "\n".join(lines)
-
-
 def summary_section(report: Report) -> str:
     """The page in a few lines, each as strong as its section's rule allows and no stronger."""
     lines = []
@@ -415,11 +357,11 @@ def summary_section(report: Report) -> str:
             "would give is an extrapolation, so the data's quality is not ruled out."
         )
     readings = {}
-    for optimizer, policies in _table3_by_optimizer(report["table3"]).items():
+    for optimizer, policies in table3.by_optimizer(report["table3"]).items():
         fixed, tri = policies.get("fixed"), policies.get("triangular")
         complete = fixed and tri and fixed["ours"] and tri["ours"]
         readings[optimizer] = (
-            _table3_reading(fixed, tri)[1] if complete else "not every row complete yet"
+            table3.reading(fixed, tri)[1] if complete else "not every row complete yet"
         )
     if readings:
         lines.append(
@@ -513,7 +455,7 @@ def page(report: Report) -> str:
         "is run, and a statement stands only where both seeds give the same sign; nothing else "
         "is read from these runs.",
         "",
-        table3_section(report),
+        table3.section(report["table3"]),
         "",
         "## What is not tested",
         "",

@@ -110,7 +110,7 @@ KERAS_TESTS := tests/test_keras.py tests/test_keras_entry_points.py tests/test_o
 	tests/test_keras_setups.py tests/test_saved_models.py
 
 # The formatter and linter (ruff; settings in pyproject.toml): part of `make test`.
-LINTED := clr tests bench scripts
+LINTED := clr tests bench scripts docs/conf.py docs/_ext
 
 lint: setup
 	$(BIN)/ruff format --check $(LINTED)
@@ -120,8 +120,9 @@ lint: setup
 # them into clean environments: numpy only, and the oldest versions the ranges allow, where the
 # Keras tests run again), then the Keras tests on JAX, and on torch where PyTorch is installed
 # (.ci/run installs its CPU build).
-test: setup browser lint
+test: setup browser lint docs
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p no:nbval -o addopts=-ra --doctest-modules clr
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -p no:nbval -o addopts=-ra $(KERAS_TESTS)
 	@if $(BIN)/python -c "import torch" 2>/dev/null; then \
 		KERAS_BACKEND=torch $(BIN)/python -m pytest -p no:nbval -o addopts=-ra $(KERAS_TESTS); \
@@ -150,5 +151,12 @@ notebooks: setup
 	done
 	$(BIN)/python scripts/build_workshop_notebooks.py --clear
 
+# The documentation site, offline and strict: every warning (a broken cross-reference, a missing
+# page or picture) fails the build. tests/test_docs.py then opens it in Chromium.
+docs: setup
+	rm -rf docs/_build docs/_generated
+	$(BIN)/python -m sphinx -b html -W -n --keep-going -q docs docs/_build/html
+	@echo "==> The site is in docs/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) $(WORKSHOP_VENV) $(IPYTHONDIR) .pytest_cache build
+	rm -rf $(VENV) $(WORKSHOP_VENV) $(IPYTHONDIR) .pytest_cache build docs/_build docs/_generated docs/_notebooks

@@ -210,7 +210,7 @@ class CyclicPolicy:
     # -- resolved settings -------------------------------------------------------------
     @property
     def resolved_scale_fn(self) -> ScaleFn:
-        """The scale function in use: the custom one, or the mode's built-in."""
+        """The scale function in use (the custom one, or the mode's built-in)."""
         if self.scale_fn is not None:
             return self.scale_fn
         if self.mode == "triangular":

@@ -3,7 +3,8 @@
 Importing this module imports matplotlib, ipywidgets and ipympl (not Keras).
 
     >>> from clr.widgets import policy_explorer
-    >>> policy_explorer(mode="triangular2")          # displays itself in a notebook
+    >>> explorer = policy_explorer(mode="triangular2")
+    >>> explorer.base_lr.value = 0.002   # moves a slider from code; a cell ending in `explorer` shows it
 
 Every control is an attribute (``explorer.base_lr.value = 0.002`` moves the slider and
 redraws), and carries a stable CSS class (``clr-base-lr``, ...) for browser tests. What the
@@ -143,10 +144,10 @@ class PolicyExplorer:
     type for the back row, the formula and code hidden until asked for).
 
     Attributes: a widget per control (``mode``, ``base_lr``, ``max_lr``, ``step_size``,
-    ``gamma``, ``iterations``, ... as :class:`clr.explorer.ExplorerSettings` names them);
+    ``gamma``, ``iterations``, ... as ``clr.explorer.settings.ExplorerSettings`` names them);
     ``figure``, ``message``, ``summary``, ``formula``, ``code``, ``show_formula``,
     ``show_code``; ``settings`` (the controls' values), ``view``
-    (:class:`clr.explorer.view.CurveView`), ``policy`` (drawn now: the last valid one), ``lr``
+    (``clr.explorer.view.CurveView``), ``policy`` (drawn now: the last valid one), ``lr``
     and ``momentum`` (its curves, full resolution).
     """
 
@@ -331,7 +332,7 @@ class BoundsPicker:
 
     Starts at the paper's accuracy rule (or the loss rules when there is no accuracy) and
     writes the ``CyclicLR`` line for the chosen bounds, the paper's CIFAR-10 bounds beside it.
-    The chosen range and its title repaint on the kept plot (:class:`clr.explorer.view.Blitter`).
+    The chosen range and its title repaint on the kept plot (``clr.explorer.view.Blitter``).
     Attributes: ``base_lr``, ``max_lr`` (sliders), ``figure``, ``code``, ``message``; ``bounds``.
     """
 

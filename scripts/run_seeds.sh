@@ -8,8 +8,8 @@
 #      then Adam and RMSprop (fixed 70k, triangular_70k, whose first 25,000 iterations are their
 #      triangular 25k row, batch for batch, as at seed 0).
 # About 590,000 iterations: 8-9 hours at the 18-23 steps/s of the seed-0 runs on 2 cores.
-# How Table 3's two seeds are read was written down before these runs ended: see the README's
-# Table 3 section ("How the second seed is read").
+# How Table 3's two seeds are read was written down before these runs ended (commit 4f8787f):
+# clr/cifar10/table3.py and docs/reproduction.md ("How the second seed is read").
 # Data: the team's offline copy (or $CLR_CIFAR10).
 # Usage: scripts/run_seeds.sh [PYTHON]
 set -u

@@ -121,7 +121,7 @@ lint: setup
 # Keras tests run again), then the Keras tests on JAX, and on torch where PyTorch is installed
 # (.ci/run installs its CPU build).
 test: setup browser lint docs
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 	$(BIN)/python -m pytest -p no:nbval -o addopts=-ra --doctest-modules clr
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -p no:nbval -o addopts=-ra $(KERAS_TESTS)
 	@if $(BIN)/python -c "import torch" 2>/dev/null; then \

@@ -129,9 +129,10 @@ def _live_and_static(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    # as wide as the page allows (a documentation column is narrower than the notebook's)
     bundle["text/html"] = (
-        f'<div><img src="data:image/png;base64,{png}" '
-        f'alt="figure"/>{"".join(t.value for t in texts)}</div>'
+        f'<div><img src="data:image/png;base64,{png}" style="max-width:100%;height:auto" '
+        f'alt="{html.escape(plain)}"/>{"".join(t.value for t in texts)}</div>'
     )
     bundle["text/plain"] = plain
     return bundle

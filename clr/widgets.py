@@ -4,7 +4,8 @@ Importing this module imports matplotlib, ipywidgets and ipympl (not Keras).
 
     >>> from clr.widgets import policy_explorer
     >>> explorer = policy_explorer(mode="triangular2")
-    >>> explorer.base_lr.value = 0.002   # moves a slider from code; a cell ending in `explorer` shows it
+    >>> explorer.base_lr.value = 0.002   # moves a slider from code
+    >>> # a cell ending in `explorer` displays it
 
 Every control is an attribute (``explorer.base_lr.value = 0.002`` moves the slider and
 redraws), and carries a stable CSS class (``clr-base-lr``, ...) for browser tests. What the

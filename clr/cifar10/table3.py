@@ -216,10 +216,12 @@ def section(rows: list[dict[str, Any]]) -> str:
                 + ", ".join(f"seed {s} {d:+.1f}" for s, d in leads.items())
             )
             signs = {_sign(d) for d in leads.values()}
-            text += (
-                ("; the same sign on every seed." if len(signs) == 1 else "; the seeds disagree.")
-                if len(shared) >= 2
-                else "."
-            )
+            if len(shared) < 2:
+                text += "."
+            elif len(signs) == 1:
+                where = {-1: "behind", 1: "ahead of", 0: "level with"}[signs.pop()]
+                text += f"; {where} fixed there on every seed."
+            else:
+                text += "; the seeds disagree."
         lines.append(text)
     return "\n".join(lines)

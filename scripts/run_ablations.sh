@@ -15,7 +15,8 @@
 #      (fixed 70k, triangular 25k), then Adam and RMSprop (fixed 70k, triangular 70k, whose
 #      first 25,000 iterations are their triangular 25k row, batch for batch).
 # (1cycle's higher peaks stop at two seeds: their seeds spread so widely that a third would
-# leave the 95 % interval about +-2 points around effects of 0.3-0.4; see the README.)
+# leave the 95 % interval about +-2 points around effects of 0.3-0.4; docs/reproduction.md
+# gives the seeds 80 % power would need.)
 # Data: the team's offline copy (or $CLR_CIFAR10).
 # Usage: scripts/run_ablations.sh [PYTHON]
 set -u

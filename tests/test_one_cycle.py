@@ -230,7 +230,7 @@ def test_a_callback_setting_momentum_changes_nothing_but_the_schedule_does():
     """What blog-post one-cycle callbacks do: set optimizer.momentum after compiling. On
     TensorFlow and JAX, Keras has baked the float into the compiled step, so the weights are
     those of constant momentum. The torch backend runs the step eagerly: there the callback
-    does act (documented in the README); the schedule acts on every backend."""
+    does act (docs/guide/keras.md says so); the schedule acts on every backend."""
     batches = data()
 
     def naive(model, i):

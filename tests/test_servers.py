@@ -83,7 +83,7 @@ def wait_until(predicate, timeout: float, proc: subprocess.Popen, log: Path):
 
 
 def test_make_lab_and_make_app_take_a_port():
-    """`make lab PORT=…` and `make app PORT=…` (the README says so), loopback either way."""
+    """`make lab PORT=…` and `make app PORT=…` (getting started says so), loopback either way."""
     done = subprocess.run(["make", "-s", "print-LAB_ARGS", "print-APP_ARGS", "PORT=8890"],
                           cwd=ROOT, capture_output=True, text=True, check=True)  # fmt: skip
     lab, app = done.stdout.splitlines()

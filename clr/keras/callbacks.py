@@ -224,7 +224,7 @@ class CyclicLR(keras.callbacks.Callback):
         self.model.optimizer.learning_rate = self._lr
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        before, self._updates = self._updates, count(self.model.optimizer.iterations)
+        before, self._updates = self._updates, count(self._updates_counter())
         if self._updates <= before:  # accumulating, or a skipped (float16 overflow) step
             self.batches_without_update += 1
             return
@@ -234,9 +234,16 @@ class CyclicLR(keras.callbacks.Callback):
         for key, value in (logs or {}).items():
             history.setdefault(key, []).append(value)
 
+    def _updates_counter(self) -> Any:
+        """The variable that counts applied updates. A wrapper (``LossScaleOptimizer``) counts
+        them in its inner optimizer: before Keras 3.3 the wrapper's own ``iterations`` stayed at
+        0, so the cycle never moved."""
+        optimizer = self.model.optimizer
+        return getattr(optimizer, "inner_optimizer", optimizer).iterations
+
     def _sync(self) -> None:
         """The optimizer's count at the first batch of a ``fit``: the cycle follows it."""
-        updates = count(self.model.optimizer.iterations)
+        updates = count(self._updates_counter())
         if self._cycle_start is None:  # reset() before this fit: the cycle begins here
             self._cycle_start = updates
         elif updates < self._cycle_start:

@@ -15,7 +15,15 @@ Prints the median and quartiles of ``--presses`` samples per control, in the CLR
 beside them, in the same run, a bare full ``canvas.draw()`` of a figure of the same size in
 this process (the kernel's cost of a redraw without the repaint-only path).
 
+With ``--where`` it also says where a press's time goes (medians per control, on the page's
+clock): the key to the widget's message leaving on the kernel's WebSocket; to the first answer
+(the server, the kernel picking the message up: its "busy"); to ipympl's image message (the
+kernel's work and the way back); the image decoded until ipympl draws it; and the frame that
+shows it. Messages are timed as the page handles them, so a page busy with its own work counts
+in the part that waits for it.
+
     python bench/bench_explorer_browser.py [--presses 30] [--view voila|lab] [--size 1920x1080]
+                                           [--where]
 """
 
 import argparse
@@ -48,6 +56,62 @@ HOOK = """
     };
 }
 """
+# --where: a log of the kernel WebSocket's messages (out and in, with sizes) and of the figure's
+# draws, in the page's clock; installed before the page loads, to see the sockets it opens.
+WHERE_HOOK = """
+(() => {
+    window.__clrLog = [];
+    const size = d => typeof d === 'string' ? d.length : (d.byteLength ?? d.size ?? 0);
+    const Socket = window.WebSocket;
+    function Logged(...args) {
+        const ws = new Socket(...args);
+        ws.addEventListener('message',
+            e => window.__clrLog.push(['in', performance.now(), size(e.data)]));
+        return ws;
+    }
+    Logged.prototype = Socket.prototype;
+    Object.assign(Logged, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+    window.WebSocket = Logged;
+    const send = Socket.prototype.send;
+    Socket.prototype.send = function (d) {
+        window.__clrLog.push(['out', performance.now(), size(d)]);
+        return send.call(this, d);
+    };
+    const draw = CanvasRenderingContext2D.prototype.drawImage;
+    CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+        if (this.canvas && this.canvas.closest && this.canvas.closest('.clr-figure')) {
+            window.__clrLog.push(['draw', performance.now(), 0]);
+        }
+        return draw.apply(this, args);
+    };
+})();
+"""
+WHERE_PARTS = (
+    "key to socket",  # the keydown .. the widget's message leaves on the kernel's socket
+    "to the first answer",  # .. the first message back (the server, the kernel's "busy")
+    "to the image",  # .. ipympl's image message (the kernel's work, the way back)
+    "decode + draw",  # .. ipympl draws the image on the canvas
+    "frame",  # .. the animation frame after it
+)
+IMAGE_BYTES = 3000  # ipympl's image message; the widgets' own messages are under 1.5 kB
+
+
+def where_parts(log: list, key: float, painted: float) -> tuple[float, ...] | None:
+    """One press's time split (ms) by the page's log (``WHERE_HOOK``), or None where the log
+    does not show every part. Messages are logged as the page handles them: a page busy with
+    other work counts in the parts that wait for it."""
+    out = [t for kind, t, _ in log if kind == "out" and t >= key]
+    if not out:
+        return None
+    answers = [(t, n) for kind, t, n in log if kind == "in" and t >= out[0]]
+    image = [t for t, n in answers if n > IMAGE_BYTES]
+    drawn = [t for kind, t, _ in log if kind == "draw" and image and t >= image[0]]
+    if not image or not drawn:
+        return None
+    first = answers[0][0]
+    return (out[0] - key, first - out[0], image[0] - first, drawn[0] - image[0], painted - drawn[0])
+
+
 # (control, keys alternated, CSS of the element to focus)
 CLR_CONTROLS = [
     ("base_lr", "slider"),
@@ -79,14 +143,23 @@ KEYS = {
 FOCUS = {"slider": ".noUi-handle", "select": "select", "checkbox": "input"}
 
 
-def press_and_time(page, explorer, name: str, kind: str, presses: int) -> list[float]:
+def press_and_time(
+    page,
+    explorer,
+    name: str,
+    kind: str,
+    presses: int,
+    parts: list | None = None,
+) -> list[float]:
+    """``presses`` samples (s) of key press to repainted figure; with ``parts``, each press's
+    split (``where_parts``) is appended to it."""
     element = explorer.locator(f".clr-{name.replace('_', '-')} {FOCUS[kind]}").first
     times = []
     # The first four warm caches (each state's picture); an even count in all leaves a
     # checkbox or dropdown as it was, so that every control is timed in the same state.
     for k in range(presses + presses % 2 + 4):
         element.focus()  # again: a redrawn panel may have taken the focus
-        page.evaluate("window.__clrPainted = 0")
+        page.evaluate("window.__clrPainted = 0; window.__clrLog = []")
         page.keyboard.press(KEYS[kind][k % 2])
         try:
             handle = page.wait_for_function(
@@ -100,6 +173,13 @@ def press_and_time(page, explorer, name: str, kind: str, presses: int) -> list[f
         if k >= 4:
             times.append(handle.json_value() / 1000)
         time.sleep(0.05)  # let the text widgets' messages land before the next press
+        if k >= 4 and parts is not None:
+            log, key, painted = page.evaluate(
+                "[window.__clrLog, window.__clrKey, window.__clrPainted]"
+            )
+            split = where_parts(log, key, painted)
+            if split is not None:
+                parts.append(split)
     return times
 
 
@@ -164,6 +244,7 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=30)
     parser.add_argument("--view", choices=("voila", "lab"), default="voila")
     parser.add_argument("--size", default="1920x1080", help="the browser window, WxH")
+    parser.add_argument("--where", action="store_true", help="also split each press's time")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     tmp = Path(tempfile.mkdtemp())
@@ -190,9 +271,17 @@ def main() -> None:
         ready = f"http://127.0.0.1:{port}/api/status?token=B"
     server = serve(cmd, ready, env, tmp / "server.log")
     samples: dict[str, list[float]] = {}
+    splits: dict[str, list] = {}
+
+    def timed(name: str, control: str, kind: str) -> None:
+        splits[name] = [] if args.where else None
+        samples[name] = press_and_time(page, explorer, control, kind, args.presses, splits[name])
+
     try:
         with sync_playwright() as p:
             context, page = open_page(p, tmp)
+            if args.where:
+                context.add_init_script(WHERE_HOOK)
             page.set_viewport_size({"width": width, "height": height})
             if args.view == "voila":
                 page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
@@ -205,21 +294,19 @@ def main() -> None:
             canvas = explorer.locator(".clr-figure canvas").first.bounding_box()
             page.evaluate(HOOK)
             for name, kind in CLR_CONTROLS:
-                samples[name] = press_and_time(page, explorer, name, kind, args.presses)
+                timed(name, name, kind)
             explorer.locator(".clr-asymmetric input").check()
             for name, kind in ASYMMETRIC_CONTROLS:
-                samples[name] = press_and_time(page, explorer, name, kind, args.presses)
+                timed(name, name, kind)
             explorer.locator(".clr-cycle-momentum input").check()
             for name, kind in MOMENTUM_CONTROLS:
-                samples[name] = press_and_time(page, explorer, name, kind, args.presses)
+                timed(name, name, kind)
             select(explorer, "mode", "exp_range")
             for name, kind in GAMMA_CONTROLS:
-                samples[name] = press_and_time(page, explorer, name, kind, args.presses)
+                timed(name, name, kind)
             select(explorer, "mode", "1cycle")
             for name, kind in ONE_CYCLE_CONTROLS:
-                samples[f"{name} (1cycle)"] = press_and_time(
-                    page, explorer, name, kind, args.presses
-                )
+                timed(f"{name} (1cycle)", name, kind)
             context.close()
     finally:
         server.terminate()
@@ -241,6 +328,22 @@ def main() -> None:
         )
     worst = max(statistics.median(t) for t in samples.values())
     print(f"  the slowest control's median: {worst * 1e3:.0f} ms (target <= 50 ms)")
+    if args.where:
+        print("  where a press's time goes, medians in ms: " + " | ".join(WHERE_PARTS))
+        every: list = []
+        for name, parts in splits.items():
+            every += parts
+            if parts:
+                medians = [statistics.median(column) for column in zip(*parts)]
+                print(f"  {name:26s} " + " | ".join(f"{m:5.1f}" for m in medians)
+                      + f"   ({len(parts)} presses)")  # fmt: skip
+        if every:
+            columns = list(zip(*every))
+            print(
+                f"  {'every control':26s} "
+                + " | ".join(f"{statistics.median(c):5.1f}" for c in columns)
+                + f"   ({len(every)} presses)"
+            )
 
 
 if __name__ == "__main__":

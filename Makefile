@@ -133,10 +133,10 @@ bench: setup
 	$(BIN)/python bench/bench_policy.py
 	$(BIN)/python bench/bench_loader_memory.py
 	$(BIN)/python bench/bench_explorer.py
-	$(BIN)/python bench/bench_explorer_browser.py --presses 30 --view voila --size 1280x720
-	$(BIN)/python bench/bench_explorer_browser.py --presses 30 --view voila --size 1920x1080
-	$(BIN)/python bench/bench_explorer_browser.py --presses 30 --view lab --size 1280x800
-	$(BIN)/python bench/bench_explorer_browser.py --presses 30 --view lab --size 1920x1080
+	$(BIN)/python bench/bench_explorer_browser.py --presses 30 --view voila --size 1280x720 --where
+	$(BIN)/python bench/bench_explorer_browser.py --presses 30 --view voila --size 1920x1080 --where
+	$(BIN)/python bench/bench_explorer_browser.py --presses 30 --view lab --size 1280x800 --where
+	$(BIN)/python bench/bench_explorer_browser.py --presses 30 --view lab --size 1920x1080 --where
 	$(BIN)/python bench/bench_training.py --steps 60 --rounds 11
 	$(BIN)/python bench/bench_training_loop.py --steps 60 --rounds 7
 	$(BIN)/python bench/bench_runner.py --steps 40 --rounds 7

@@ -93,6 +93,10 @@ WHERE_PARTS = (
     "decode + draw",  # .. ipympl draws the image on the canvas
     "frame",  # .. the animation frame after it
 )
+# After a mode or a checkbox shows other controls, the panel's height changes, its size probe
+# reports, and the figure is redrawn at its new size: a key pressed meanwhile can be lost with
+# the slider's re-render, so the first press waits for that to land.
+SETTLE_S = 1.5
 IMAGE_BYTES = 3000  # ipympl's image message; the widgets' own messages are under 1.5 kB
 
 
@@ -296,15 +300,19 @@ def main() -> None:
             for name, kind in CLR_CONTROLS:
                 timed(name, name, kind)
             explorer.locator(".clr-asymmetric input").check()
+            time.sleep(SETTLE_S)
             for name, kind in ASYMMETRIC_CONTROLS:
                 timed(name, name, kind)
             explorer.locator(".clr-cycle-momentum input").check()
+            time.sleep(SETTLE_S)
             for name, kind in MOMENTUM_CONTROLS:
                 timed(name, name, kind)
             select(explorer, "mode", "exp_range")
+            time.sleep(SETTLE_S)
             for name, kind in GAMMA_CONTROLS:
                 timed(name, name, kind)
             select(explorer, "mode", "1cycle")
+            time.sleep(SETTLE_S)
             for name, kind in ONE_CYCLE_CONTROLS:
                 timed(f"{name} (1cycle)", name, kind)
             context.close()

@@ -262,9 +262,12 @@ def main() -> None:
     else:
         settings = tmp / "lab-settings"
         settings.mkdir()
+        # no news, no update check, and no autosave: the run's outputs stay out of the
+        # committed notebook
         (settings / "overrides.json").write_text(
             '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", '
-            '"checkForUpdates": false}}'
+            '"checkForUpdates": false}, '
+            '"@jupyterlab/docmanager-extension:plugin": {"autosave": false}}'
         )
         cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
                f"--port={port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.token=B",

@@ -260,6 +260,8 @@ def _lab(tmp_path) -> tuple[object, int]:
         # Every cell in the DOM: with windowing, scrolling detaches cells and a locator's
         # "first explorer" could become another one between two actions.
         "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+        # The run's outputs stay out of the committed notebook.
+        "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
     }  # fmt: skip
     (settings_dir / "overrides.json").write_text(json.dumps(overrides))
     port = free_port()

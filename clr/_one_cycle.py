@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from typing import Any
 
 import numpy as np
 
-from ._checks import as_iterations, check_choice, check_int, check_number
+from ._checks import MAX_ITERATIONS, as_iterations, check_choice, check_int, check_number
 from ._policies import CyclicPolicy, policy_function
 
 __all__ = [
@@ -111,7 +112,10 @@ class _StepPolicy:
 
 def _check_common(policy: Any) -> None:
     set_ = lambda name, value: object.__setattr__(policy, name, value)  # noqa: E731 (frozen)
-    set_("total_steps", check_int("total_steps", policy.total_steps, low=2))
+    # at most 2**53, where float64 stops counting every iteration (the last is total_steps - 1)
+    set_(
+        "total_steps", check_int("total_steps", policy.total_steps, low=2, high=int(MAX_ITERATIONS))
+    )
     set_(
         "pct_start",
         check_number("pct_start", policy.pct_start, low=0.0, high=1.0, high_inclusive=False),
@@ -152,6 +156,13 @@ class OneCyclePolicy(_StepPolicy):
             raise ValueError(
                 "`max_lr` / `div_factor` (the starting rate) must be finite. Received: "
                 f"max_lr={self.max_lr!r}, div_factor={self.div_factor!r}"
+            )
+        if not math.isfinite(self.min_lr):
+            raise ValueError(
+                "`max_lr` / `div_factor` / `final_div_factor` (the final rate) must be finite: "
+                f"`final_div_factor` must be at least {self.initial_lr / sys.float_info.max:.3g}. "
+                f"Received: max_lr={self.max_lr!r}, div_factor={self.div_factor!r}, "
+                f"final_div_factor={self.final_div_factor!r}"
             )
         _check_common(self)
 
@@ -315,7 +326,7 @@ def one_cycle(iterations: Any, *arguments: Any, **keywords: Any) -> Any:
 
     Args:
         max_lr: the peak rate, > 0.
-        total_steps: iterations in the whole run, an integer >= 2.
+        total_steps: iterations in the whole run, an integer in [2, 2**53].
         pct_start: fraction of the run spent rising, in (0, 1).
         anneal_strategy: ``"cos"`` or ``"linear"``.
         div_factor: the start is ``max_lr / div_factor``, > 0.

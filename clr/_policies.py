@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import sys
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, Union
 
@@ -83,10 +84,12 @@ def cyclic_formula(
     period = step_size + step_size_down
     cycle = xp.floor(1.0 + iterations / period)
     position = iterations - (cycle - 1.0) * period
-    triangle = xp.where(
-        position <= step_size, position / step_size, (period - position) / step_size_down
-    )
-    triangle = xp.clip(triangle, 0.0, 1.0)
+    # Both branches are computed everywhere; capping each numerator at its denominator keeps
+    # the branch not taken from overflowing (a tiny step beside a huge one) and changes no
+    # value the clip would keep.
+    rising = xp.minimum(position, step_size) / step_size
+    falling = xp.minimum(period - position, step_size_down) / step_size_down
+    triangle = xp.clip(xp.where(position <= step_size, rising, falling), 0.0, 1.0)
     x = cycle if scale_mode == "cycle" else iterations
     if isinstance(scale_fn, ScaleFunction):
         scale = scale_fn(x, xp)
@@ -395,4 +398,10 @@ def step_size_range(
     if not low <= high:
         raise ValueError(message)
     per_epoch = math.ceil(train_examples / batch_size)
+    if not math.isfinite(high * per_epoch):
+        raise ValueError(
+            f"`epochs` must be (low, high) with high at most {sys.float_info.max / per_epoch:.3g} "
+            f"epochs, so that high * {per_epoch} iterations per epoch is finite. "
+            f"Received: epochs={epochs!r}"
+        )
     return StepSizeRange(per_epoch, max(1, round(low * per_epoch)), max(1, round(high * per_epoch)))

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 import clr
 from clr import Constant, Exponential, Join, Linear, Offset
 
+# numpy's overflow and invalid-value warnings are failures here: a warning from inside numpy is
+# what a user should never see, and it often comes with an inf or a nan.
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Values nobody should get past a constructor unnoticed, and plenty of fair ones.
@@ -254,3 +257,35 @@ def test_join_takes_sequences_and_names_the_one_that_is_not(name, bad):
     args = {"schedules": (Constant(0.001), Constant(0.0001)), "boundaries": (5,), name: bad}
     with pytest.raises(TypeError, match=rf"`{name}` must be a sequence"):
         Join(**args)
+
+
+# Cases the random search above found on its own, kept so every run tries them.
+
+
+def test_an_epoch_count_whose_step_size_overflows_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"`epochs` must be .* at most 8.99e\+307 epochs"):
+        clr.step_size_range(2, 1, epochs=(1e-320, 1.7e308))
+
+
+def test_total_steps_stops_where_float64_stops_counting():
+    with pytest.raises(
+        ValueError, match=r"`total_steps` must be an integer in \[2, 9007199254740992\]"
+    ):
+        clr.OneCycleMomentumPolicy(total_steps=2**53 + 1)
+    last = 2**53 - 1
+    assert clr.OneCycleMomentumPolicy(total_steps=2**53)(float(last)) == pytest.approx(0.95)
+
+
+@pytest.mark.parametrize(
+    ("step_size", "step_size_down"),
+    [(5e-324, 1.7e308), (1e-300, 1.7e308), (1e-3, 5e-324), (1e300, 1e-300), (2.0**60, 5e-324)],
+)
+def test_a_tiny_step_beside_a_huge_one_computes_without_overflow(step_size, step_size_down):
+    # numpy computes both sides of the rise/fall choice; the side not taken once overflowed
+    policy = clr.CyclicPolicy(step_size=step_size, step_size_down=step_size_down)
+    within(policy(ITERATIONS), *policy.bounds())
+
+
+def test_a_final_rate_that_overflows_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"`final_div_factor` must be at least 2.23e-310"):
+        clr.OneCyclePolicy(max_lr=1.0, total_steps=4, final_div_factor=1e-320)

@@ -48,16 +48,18 @@ HOOK = """
     window.addEventListener('keydown', e => { window.__clrKey = e.timeStamp; }, true);
     const draw = CanvasRenderingContext2D.prototype.drawImage;
     CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+        const start = performance.now();
         const result = draw.apply(this, args);
         if (this.canvas && this.canvas.closest && this.canvas.closest('.clr-figure')) {
+            if (window.__clrLog) window.__clrLog.push(['draw', start, 0]);  // --where
             requestAnimationFrame(t => { window.__clrPainted = t; });
         }
         return result;
     };
 }
 """
-# --where: a log of the kernel WebSocket's messages (out and in, with sizes) and of the figure's
-# draws, in the page's clock; installed before the page loads, to see the sockets it opens.
+# --where: a log of the kernel WebSocket's messages (out and in, with sizes), in the page's clock;
+# installed before the page loads, to see the sockets it opens. HOOK adds the figure's draws.
 WHERE_HOOK = """
 (() => {
     window.__clrLog = [];
@@ -76,13 +78,6 @@ WHERE_HOOK = """
     Socket.prototype.send = function (d) {
         window.__clrLog.push(['out', performance.now(), size(d)]);
         return send.call(this, d);
-    };
-    const draw = CanvasRenderingContext2D.prototype.drawImage;
-    CanvasRenderingContext2D.prototype.drawImage = function (...args) {
-        if (this.canvas && this.canvas.closest && this.canvas.closest('.clr-figure')) {
-            window.__clrLog.push(['draw', performance.now(), 0]);
-        }
-        return draw.apply(this, args);
     };
 })();
 """
@@ -109,8 +104,10 @@ def where_parts(log: list, key: float, painted: float) -> tuple[float, ...] | No
         return None
     answers = [(t, n) for kind, t, n in log if kind == "in" and t >= out[0]]
     image = [t for t, n in answers if n > IMAGE_BYTES]
-    drawn = [t for kind, t, _ in log if kind == "draw" and image and t >= image[0]]
-    if not image or not drawn:
+    if not image:
+        return None
+    drawn = [t for kind, t, _ in log if kind == "draw" and t >= image[0]]
+    if not drawn:
         return None
     first = answers[0][0]
     return (out[0] - key, first - out[0], image[0] - first, drawn[0] - image[0], painted - drawn[0])
@@ -189,6 +186,12 @@ def press_and_time(
 
 def select(explorer, name: str, label: str) -> None:
     explorer.locator(f".clr-{name.replace('_', '-')} select").select_option(label=label)
+    time.sleep(SETTLE_S)
+
+
+def check(explorer, name: str) -> None:
+    explorer.locator(f".clr-{name.replace('_', '-')} input").check()
+    time.sleep(SETTLE_S)
 
 
 def bare_draw_ms(width: float, height: float, projector: bool) -> float:
@@ -302,20 +305,16 @@ def main() -> None:
             page.evaluate(HOOK)
             for name, kind in CLR_CONTROLS:
                 timed(name, name, kind)
-            explorer.locator(".clr-asymmetric input").check()
-            time.sleep(SETTLE_S)
+            check(explorer, "asymmetric")
             for name, kind in ASYMMETRIC_CONTROLS:
                 timed(name, name, kind)
-            explorer.locator(".clr-cycle-momentum input").check()
-            time.sleep(SETTLE_S)
+            check(explorer, "cycle_momentum")
             for name, kind in MOMENTUM_CONTROLS:
                 timed(name, name, kind)
             select(explorer, "mode", "exp_range")
-            time.sleep(SETTLE_S)
             for name, kind in GAMMA_CONTROLS:
                 timed(name, name, kind)
             select(explorer, "mode", "1cycle")
-            time.sleep(SETTLE_S)
             for name, kind in ONE_CYCLE_CONTROLS:
                 timed(f"{name} (1cycle)", name, kind)
             context.close()
@@ -341,20 +340,13 @@ def main() -> None:
     print(f"  the slowest control's median: {worst * 1e3:.0f} ms (target <= 50 ms)")
     if args.where:
         print("  where a press's time goes, medians in ms: " + " | ".join(WHERE_PARTS))
-        every: list = []
-        for name, parts in splits.items():
-            every += parts
+        rows = {name: parts for name, parts in splits.items() if parts}
+        rows["every control"] = [split for parts in rows.values() for split in parts]
+        for name, parts in rows.items():
             if parts:
                 medians = [statistics.median(column) for column in zip(*parts)]
                 print(f"  {name:26s} " + " | ".join(f"{m:5.1f}" for m in medians)
                       + f"   ({len(parts)} presses)")  # fmt: skip
-        if every:
-            columns = list(zip(*every))
-            print(
-                f"  {'every control':26s} "
-                + " | ".join(f"{statistics.median(c):5.1f}" for c in columns)
-                + f"   ({len(every)} presses)"
-            )
 
 
 if __name__ == "__main__":

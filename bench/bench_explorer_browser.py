@@ -15,12 +15,14 @@ Prints the median and quartiles of ``--presses`` samples per control, in the CLR
 beside them, in the same run, a bare full ``canvas.draw()`` of a figure of the same size in
 this process (the kernel's cost of a redraw without the repaint-only path).
 
-With ``--where`` it also says where a press's time goes (medians per control, on the page's
-clock): the key to the widget's message leaving on the kernel's WebSocket; to the first answer
-(the server, the kernel picking the message up: its "busy"); to ipympl's image message (the
-kernel's work and the way back); the image decoded until ipympl draws it; and the frame that
-shows it. Messages are timed as the page handles them, so a page busy with its own work counts
-in the part that waits for it.
+With ``--where`` it also says where a press's time goes (medians per control), on three clocks
+read against one wall clock: the page's (its kernel WebSocket's messages and ipympl's draws), the
+kernel's (an IPython startup file in the run's own IPython directory logs when the widget's
+message is handled and when ipympl sends the image) and the server's (a config file in the run's
+own Jupyter directory logs when the image is written to the WebSocket): the key to the widget's
+message leaving on the socket; to the kernel handling it; the kernel's work until the image is
+sent; to the server writing it to the socket; to the page handling it (a page busy with its own
+work counts here); the image decoded until ipympl draws it; and the frame that shows it.
 
     python bench/bench_explorer_browser.py [--presses 30] [--view voila|lab] [--size 1920x1080]
                                            [--where]
@@ -83,34 +85,87 @@ WHERE_HOOK = """
 """
 WHERE_PARTS = (
     "key to socket",  # the keydown .. the widget's message leaves on the kernel's socket
-    "to the first answer",  # .. the first message back (the server, the kernel's "busy")
-    "to the image",  # .. ipympl's image message (the kernel's work, the way back)
+    "to kernel",  # .. the kernel handles it (the server, the kernel picking it up)
+    "kernel",  # .. ipympl sends the image (our recompute, repaint and PNG)
+    "to server",  # .. the server writes the image to the WebSocket
+    "to page",  # .. the page handles the message (waiting while the page is busy)
     "decode + draw",  # .. ipympl draws the image on the canvas
     "frame",  # .. the animation frame after it
 )
+# --where: what the kernel and the server log, each line "<event> <wall clock in ms>"; both are
+# installed only in the run's own IPython and Jupyter directories.
+KERNEL_WHERE = """
+import os, time
+_log = open(os.environ["CLR_WHERE_KERNEL_LOG"], "a", buffering=1)
+_kernel = get_ipython().kernel
+_handle = _kernel.shell_handlers["comm_msg"]
+def _timed(stream, ident, msg):
+    _log.write(f"in {time.time() * 1e3:.3f}\\n")
+    return _handle(stream, ident, msg)
+_kernel.shell_handlers["comm_msg"] = _timed
+import ipympl.backend_nbagg as _nbagg
+_send = _nbagg.Canvas.send_binary
+def _send_binary(self, data):
+    _log.write(f"image {time.time() * 1e3:.3f}\\n")
+    return _send(self, data)
+_nbagg.Canvas.send_binary = _send_binary
+"""
+IMAGE_BYTES = 3000  # ipympl's image message; the widgets' own messages are under 1.5 kB
+SERVER_WHERE = f"""
+import os, time
+from jupyter_server.services.kernels.connection import channels
+_log = open(os.environ["CLR_WHERE_SERVER_LOG"], "a", buffering=1)
+_out = channels.ZMQChannelsWebsocketConnection.handle_outgoing_message
+def _timed(self, stream, outgoing_msg):
+    result = _out(self, stream, outgoing_msg)
+    if sum(len(part) for part in outgoing_msg) > {IMAGE_BYTES}:
+        _log.write(f"written {{time.time() * 1e3:.3f}}\\n")
+    return result
+channels.ZMQChannelsWebsocketConnection.handle_outgoing_message = _timed
+"""
 # After a mode or a checkbox shows other controls, the panel's height changes, its size probe
 # reports, and the figure is redrawn at its new size: a key pressed meanwhile can be lost with
 # the slider's re-render, so the first press waits for that to land.
 SETTLE_S = 1.5
-IMAGE_BYTES = 3000  # ipympl's image message; the widgets' own messages are under 1.5 kB
+SKEW_MS = 2.0  # the page's and the processes' clocks agree to about a millisecond
 
 
-def where_parts(log: list, key: float, painted: float) -> tuple[float, ...] | None:
-    """One press's time split (ms) by the page's log (``WHERE_HOOK``), or None where the log
-    does not show every part. Messages are logged as the page handles them: a page busy with
-    other work counts in the parts that wait for it."""
-    out = [t for kind, t, _ in log if kind == "out" and t >= key]
-    if not out:
+def read_events(path: Path) -> dict[str, list[float]]:
+    """A kernel or server log (``KERNEL_WHERE``, ``SERVER_WHERE``): wall-clock ms per event."""
+    events: dict[str, list[float]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, ms = line.split()
+            events.setdefault(name, []).append(float(ms))
+    return events
+
+
+def where_parts(press: tuple, origin: float, kernel: dict, server: dict) -> tuple | None:
+    """One press's time split (ms, ``WHERE_PARTS``) from the page's log (``WHERE_HOOK``, on the
+    page's clock from ``origin``) and the kernel's and server's logs (wall clock), or None where
+    a log misses a part."""
+    log, key, painted = press
+
+    def first(times, after: float) -> float | None:
+        return min((t for t in times if t >= after), default=None)
+
+    sent = first([t for kind, t, _ in log if kind == "out"], key)
+    if sent is None:
         return None
-    answers = [(t, n) for kind, t, n in log if kind == "in" and t >= out[0]]
-    image = [t for t, n in answers if n > IMAGE_BYTES]
-    if not image:
+    handled = first(kernel.get("in", []), origin + sent - SKEW_MS)
+    image_sent = handled and first(kernel.get("image", []), handled)
+    written = image_sent and first(server.get("written", []), image_sent - SKEW_MS)
+    arrived = first([t for kind, t, n in log if kind == "in" and n > IMAGE_BYTES], sent)
+    drawn = arrived and first([t for kind, t, _ in log if kind == "draw"], arrived)
+    if not (written and drawn):
         return None
-    drawn = [t for kind, t, _ in log if kind == "draw" and t >= image[0]]
-    if not drawn:
-        return None
-    first = answers[0][0]
-    return (out[0] - key, first - out[0], image[0] - first, drawn[0] - image[0], painted - drawn[0])
+    wall = [origin + sent, handled, image_sent, written, origin + arrived]
+    return (
+        sent - key,
+        *(later - earlier for earlier, later in zip(wall, wall[1:])),
+        drawn - arrived,
+        painted - drawn,
+    )
 
 
 # (control, keys alternated, CSS of the element to focus)
@@ -153,7 +208,7 @@ def press_and_time(
     parts: list | None = None,
 ) -> list[float]:
     """``presses`` samples (s) of key press to repainted figure; with ``parts``, each press's
-    split (``where_parts``) is appended to it."""
+    page log, key and paint times are appended to it (for ``where_parts``)."""
     element = explorer.locator(f".clr-{name.replace('_', '-')} {FOCUS[kind]}").first
     times = []
     # The first four warm caches (each state's picture); an even count in all leaves a
@@ -175,12 +230,7 @@ def press_and_time(
             times.append(handle.json_value() / 1000)
         time.sleep(0.05)  # let the text widgets' messages land before the next press
         if k >= 4 and parts is not None:
-            log, key, painted = page.evaluate(
-                "[window.__clrLog, window.__clrKey, window.__clrPainted]"
-            )
-            split = where_parts(log, key, painted)
-            if split is not None:
-                parts.append(split)
+            parts.append(page.evaluate("[window.__clrLog, window.__clrKey, window.__clrPainted]"))
     return times
 
 
@@ -257,6 +307,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     port = free_port()
     env = isolated_env(tmp / "server")
+    if args.where:
+        startup = Path(env["IPYTHONDIR"]) / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "00-clr-where.py").write_text(KERNEL_WHERE)
+        for config in ("jupyter_server_config.py", "voila.py"):  # JupyterLab's, Voila's
+            (Path(env["JUPYTER_CONFIG_DIR"]) / config).write_text(SERVER_WHERE)
+        env["CLR_WHERE_KERNEL_LOG"] = str(tmp / "kernel-where.log")
+        env["CLR_WHERE_SERVER_LOG"] = str(tmp / "server-where.log")
     if args.view == "voila":
         voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
         cmd = [voila, "explorer_app.ipynb", "--no-browser", f"--port={port}",
@@ -303,6 +361,7 @@ def main() -> None:
             time.sleep(2)  # the width reported, the figure sized
             canvas = explorer.locator(".clr-figure canvas").first.bounding_box()
             page.evaluate(HOOK)
+            origin = page.evaluate("performance.timeOrigin")  # this page's clock on the wall's
             for name, kind in CLR_CONTROLS:
                 timed(name, name, kind)
             check(explorer, "asymmetric")
@@ -340,7 +399,12 @@ def main() -> None:
     print(f"  the slowest control's median: {worst * 1e3:.0f} ms (target <= 50 ms)")
     if args.where:
         print("  where a press's time goes, medians in ms: " + " | ".join(WHERE_PARTS))
-        rows = {name: parts for name, parts in splits.items() if parts}
+        kernel = read_events(tmp / "kernel-where.log")
+        server_log = read_events(tmp / "server-where.log")
+        rows = {}
+        for name, presses in splits.items():
+            parts = [where_parts(press, origin, kernel, server_log) for press in presses]
+            rows[name] = [split for split in parts if split is not None]
         rows["every control"] = [split for parts in rows.values() for split in parts]
         for name, parts in rows.items():
             if parts:

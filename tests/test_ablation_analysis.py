@@ -118,6 +118,18 @@ def test_table3_reads_each_cyclic_row_at_its_last_trough_too(tmp_path):
     text = table3.format_table(list(rows.values()))
     assert "| 76.0 (0) | 73.4 at 24,000 (34.0) | 76.0 |" in text
     assert f"| {10 + 71 * 68 / 70:.1f} at 68,000 | 81.1 |" in text
+    # A second seed: both columns show every seed beside the mean, at the end and at the trough
+    # (the reading rule written before seed 1 ended), fixed's seeds too.
+    seed1 = tmp_path / "paper" / "adagrad" / "seed1"
+    _csv(seed1 / "fixed.csv", 0.70, 70_000)
+    _csv(seed1 / "triangular.csv", 0.66, 25_000)
+    text = table3.format_table(table3.rows(tmp_path))
+    ours_24k, fixed_24k = 10 + 56 * 24 / 25, 10 + 60 * 24 / 70
+    assert (
+        "| adagrad | 0.003-0.035 | triangular | 25,000 | 71.0: 76.0, 66.0 (0, 1) | "
+        f"{(73.4 + ours_24k) / 2:.1f}: 73.4, {ours_24k:.1f} at 24,000 "
+        f"({(34.0 + fixed_24k) / 2:.1f}: 34.0, {fixed_24k:.1f}) | 76.0 |"
+    ) in text
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,7 @@ def test_table3_beside_ours(tmp_path):
     at_25k = 10 + (81 - 10) * 25 / 30
     assert rows[("adam", "triangular")]["ours"] == {0: pytest.approx(at_25k)}
     assert rows[("adam", "triangular_70k")]["progress"] == {0: 30_000}
+    assert rows[("adam", "triangular")]["progress"] is None  # its 25,000 is complete
     assert rows[("nesterov", "fixed")]["ours"] is None
     # RMSprop too has a 70k row in the paper; Nesterov has none, so its 25k row is its own.
     _csv(tmp_path / "paper" / "rmsprop" / "seed0" / "triangular_70k.csv", 0.75, 70_000)

@@ -80,6 +80,8 @@ def rows(root: str | os.PathLike) -> list[dict[str, Any]]:
                     s: 100 * float(r["test_accuracy"][r["iteration"] == 25_000][0])
                     for s, r in done.items()
                 } or None
+                # a seed past 25,000 has this row complete, however far its 70k run has got
+                progress = {s: i for s, i in (progress or {}).items() if s not in done} or None
             elif done:
                 ours = _finals(done)
             schedule, total = policy_schedule(policy_name, 1.0, optimizer_name)[:2]

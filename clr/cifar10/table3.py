@@ -151,12 +151,13 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
+        running = ", ".join(f"seed {s} at {i:,}" for s, i in (r["progress"] or {}).items())
         if r["ours"]:
             ours = f"{_mean_each(r['ours'])} ({', '.join(str(s) for s in sorted(r['ours']))})"
-            if r["progress"]:
-                ours += "; " + ", ".join(f"seed {s} at {i:,}" for s, i in r["progress"].items())
-        elif r["progress"]:
-            ours = "running: " + ", ".join(f"seed {s} at {i:,}" for s, i in r["progress"].items())
+            if running:
+                ours += "; " + running
+        elif running:
+            ours = "running: " + running
         else:
             ours = "not run yet"
         trough = "-"

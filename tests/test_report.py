@@ -163,3 +163,29 @@ def test_table3_is_read_as_pre_registered():
     assert "under fixed on every seed" in read({0: 80.0, 1: 79.0}, {0: 75.0, 1: 78.0})
     assert "the seeds disagree, not settled" in read({0: 80.0, 1: 79.0}, {0: 75.0, 1: 80.0})
     assert "not every row is complete yet" in read({0: 80.0}, None)
+
+
+def test_table3_reads_triangular_70k_against_fixed_by_the_same_rule(made_up):
+    def row(policy, ours, iterations):
+        return dict(
+            optimizer="adam", policy=policy, bounds=(0.0005, 0.002), iterations=iterations,
+            ours=ours, progress=None, trough=None, paper=(iterations, 81.0),
+        )
+
+    rows = [
+        row("fixed", {0: 80.0, 1: 79.0}, 70_000),
+        row("triangular", {0: 81.0, 1: 80.0}, 25_000),
+        row("triangular_70k", {0: 75.0, 1: 78.0}, 70_000),
+    ]
+    bullets = [line for line in table3.section(rows).splitlines() if line.startswith("- **adam**")]
+    assert bullets == [
+        "- **adam**, triangular at 25,000 minus fixed at 70,000: seed 0 +1.0, seed 1 +1.0: "
+        "over fixed on every seed.",
+        "- **adam**, triangular_70k at 70,000 minus fixed at 70,000: seed 0 -5.0, seed 1 -1.0: "
+        "under fixed on every seed.",
+    ]
+    summary = report.summary_section(report.Report({**made_up, "table3": rows}))
+    assert "- Table 3, triangular at 25,000 against fixed at 70,000, by the rule written before " \
+        "seed 1 ended: adam: over fixed on every seed." in summary
+    assert "- Table 3, triangular_70k at 70,000 against fixed at 70,000, by the rule written " \
+        "before seed 1 ended: adam: under fixed on every seed." in summary

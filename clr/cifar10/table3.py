@@ -201,33 +201,42 @@ def reading(fixed: dict[str, Any], tri: dict[str, Any]) -> tuple[dict[int, float
 
 
 def section(rows: list[dict[str, Any]]) -> str:
-    """Table 3 with every seed and their mean, read as written down before seed 1 ended."""
+    """Table 3 with every seed and their mean, read as written down before seed 1 ended: each
+    cyclic row (triangular at 25,000; Adam's and RMSprop's triangular_70k at 70,000) against
+    fixed at 70,000 and at its last trough, seed by seed."""
     lines = [format_table(rows), ""]
     for optimizer, policies in by_optimizer(rows).items():
-        fixed, tri = policies.get("fixed"), policies.get("triangular")
-        if not fixed or not tri or not fixed["ours"] or not tri["ours"]:
-            lines.append(f"- **{optimizer}**: not every row is complete yet.")
-            continue
-        at_end, words = reading(fixed, tri)
-        text = f"- **{optimizer}**, triangular at 25,000 minus fixed at 70,000: " + ", ".join(
-            f"seed {s} {d:+.1f}" for s, d in at_end.items()
-        )
-        text += " (one seed so far: no reading yet)." if len(at_end) < 2 else f": {words}."
-        trough = tri.get("trough")
-        if trough and trough["ours"] and trough["fixed"]:
-            shared = sorted(set(trough["ours"]) & set(trough["fixed"]))
-            leads = {s: trough["ours"][s] - trough["fixed"][s] for s in shared}
-            text += (
-                f" At the last trough ({trough['iteration']:,}), triangular minus fixed there: "
-                + ", ".join(f"seed {s} {d:+.1f}" for s, d in leads.items())
-            )
-            signs = {_sign(d) for d in leads.values()}
-            if len(shared) < 2:
-                text += "."
-            elif len(signs) == 1:
-                where = {-1: "behind", 1: "ahead of", 0: "level with"}[signs.pop()]
-                text += f"; {where} fixed there on every seed."
-            else:
-                text += "; the seeds disagree."
-        lines.append(text)
+        fixed = policies.get("fixed")
+        for policy in ("triangular", "triangular_70k"):
+            cyclic = policies.get(policy)
+            if policy == "triangular_70k" and not cyclic:
+                continue  # only Adam and RMSprop have this row
+            if not fixed or not cyclic or not fixed["ours"] or not cyclic["ours"]:
+                lines.append(f"- **{optimizer}**, {policy}: not every row is complete yet.")
+                continue
+            lines.append(_bullet(optimizer, policy, fixed, cyclic))
     return "\n".join(lines)
+
+
+def _bullet(optimizer: str, policy: str, fixed: dict[str, Any], cyclic: dict[str, Any]) -> str:
+    at_end, words = reading(fixed, cyclic)
+    text = f"- **{optimizer}**, {policy} at {cyclic['iterations']:,} minus fixed at 70,000: "
+    text += ", ".join(f"seed {s} {d:+.1f}" for s, d in at_end.items())
+    text += " (one seed so far: no reading yet)." if len(at_end) < 2 else f": {words}."
+    trough = cyclic.get("trough")
+    if trough and trough["ours"] and trough["fixed"]:
+        shared = sorted(set(trough["ours"]) & set(trough["fixed"]))
+        leads = {s: trough["ours"][s] - trough["fixed"][s] for s in shared}
+        text += (
+            f" At the last trough ({trough['iteration']:,}), {policy} minus fixed there: "
+            + ", ".join(f"seed {s} {d:+.1f}" for s, d in leads.items())
+        )
+        signs = {_sign(d) for d in leads.values()}
+        if len(shared) < 2:
+            text += "."
+        elif len(signs) == 1:
+            where = {-1: "behind", 1: "ahead of", 0: "level with"}[signs.pop()]
+            text += f"; {where} fixed there on every seed."
+        else:
+            text += "; the seeds disagree."
+    return text

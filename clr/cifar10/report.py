@@ -356,6 +356,11 @@ def summary_section(report: Report) -> str:
             f"(slope {_p(fit['slope_p'])}) over the range measured; what the original data "
             "would give is an extrapolation, so the data's quality is not ruled out."
         )
+    readings: dict[str, dict[str, str]] = {}
+    for optimizer, policy, fixed, cyclic, complete in table3.comparisons(report["table3"]):
+        readings.setdefault(policy, {})[optimizer] = (
+            table3.reading(fixed, cyclic)[1] if complete else "not every row complete yet"
+        )
     for policy, label, rule in (
         ("triangular", "25,000", "by the rule written before seed 1 ended"),
         (
@@ -364,19 +369,10 @@ def summary_section(report: Report) -> str:
             "by the same rule (this comparison written out after Adam's seed 1 ended)",
         ),
     ):
-        readings = {}
-        for optimizer, policies in table3.by_optimizer(report["table3"]).items():
-            fixed, cyclic = policies.get("fixed"), policies.get(policy)
-            if policy == "triangular_70k" and not cyclic:
-                continue  # only Adam and RMSprop have this row
-            complete = fixed and cyclic and fixed["ours"] and cyclic["ours"]
-            readings[optimizer] = (
-                table3.reading(fixed, cyclic)[1] if complete else "not every row complete yet"
-            )
-        if readings:
+        if readings.get(policy):
             lines.append(
                 f"- Table 3, {policy} at {label} against fixed at 70,000, {rule}: "
-                + "; ".join(f"{o}: {w}" for o, w in readings.items())
+                + "; ".join(f"{o}: {w}" for o, w in readings[policy].items())
                 + "."
             )
     return "\n".join(lines)

@@ -10,6 +10,7 @@ sign (:func:`reading`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,15 @@ import numpy as np
 from .protocol import OPTIMIZERS, policy_schedule
 from .results import load_seeds, split_complete
 
-__all__ = ["PAPER_TABLE3", "rows", "format_table", "by_optimizer", "reading", "section"]
+__all__ = [
+    "PAPER_TABLE3",
+    "rows",
+    "format_table",
+    "by_optimizer",
+    "comparisons",
+    "reading",
+    "section",
+]
 
 # Smith 2017, Table 3 (the CIFAR-10 network with other optimizers): optimizer -> policy ->
 # (iterations, accuracy %). fixed runs at the optimizer's lower bound.
@@ -178,6 +187,12 @@ def _sign(value: float) -> int:
     return 1 if value > 0 else -1 if value < 0 else 0
 
 
+def _shared_sign(differences: dict[int, float]) -> int | None:
+    """The sign every seed's difference has, or None where they disagree."""
+    signs = {_sign(d) for d in differences.values()}
+    return signs.pop() if len(signs) == 1 else None
+
+
 def by_optimizer(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Table 3's rows by optimizer, then by policy."""
     out: dict[str, dict[str, Any]] = {}
@@ -186,16 +201,31 @@ def by_optimizer(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def comparisons(
+    rows: list[dict[str, Any]],
+) -> Iterator[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None, bool]]:
+    """Each (optimizer, cyclic policy, fixed row, cyclic row, both complete) that Table 3's rule
+    reads: triangular for every optimizer, triangular_70k where the paper has it."""
+    for optimizer, policies in by_optimizer(rows).items():
+        fixed = policies.get("fixed")
+        for policy in ("triangular", "triangular_70k"):
+            cyclic = policies.get(policy)
+            if policy == "triangular_70k" and not cyclic:
+                continue  # only Adam and RMSprop have this row
+            complete = bool(fixed and cyclic and fixed["ours"] and cyclic["ours"])
+            yield optimizer, policy, fixed, cyclic, complete
+
+
 def reading(fixed: dict[str, Any], tri: dict[str, Any]) -> tuple[dict[int, float], str]:
     """Each shared seed's triangular minus fixed, and what they say by the pre-registered rule:
     a statement only where every seed (two or more) gives the same sign."""
     seeds = sorted(set(fixed["ours"]) & set(tri["ours"]))
     at_end = {s: tri["ours"][s] - fixed["ours"][s] for s in seeds}
-    signs = {_sign(d) for d in at_end.values()}
     if len(seeds) < 2:
         return at_end, "one seed so far, no reading yet"
-    if len(signs) == 1:
-        where = {-1: "under", 1: "over", 0: "level with"}[signs.pop()]
+    sign = _shared_sign(at_end)
+    if sign is not None:
+        where = {-1: "under", 1: "over", 0: "level with"}[sign]
         return at_end, f"{where} fixed on every seed"
     return at_end, "the seeds disagree, not settled"
 
@@ -205,16 +235,11 @@ def section(rows: list[dict[str, Any]]) -> str:
     cyclic row (triangular at 25,000; Adam's and RMSprop's triangular_70k at 70,000) against
     fixed at 70,000 and at its last trough, seed by seed."""
     lines = [format_table(rows), ""]
-    for optimizer, policies in by_optimizer(rows).items():
-        fixed = policies.get("fixed")
-        for policy in ("triangular", "triangular_70k"):
-            cyclic = policies.get(policy)
-            if policy == "triangular_70k" and not cyclic:
-                continue  # only Adam and RMSprop have this row
-            if not fixed or not cyclic or not fixed["ours"] or not cyclic["ours"]:
-                lines.append(f"- **{optimizer}**, {policy}: not every row is complete yet.")
-                continue
+    for optimizer, policy, fixed, cyclic, complete in comparisons(rows):
+        if complete:
             lines.append(_bullet(optimizer, policy, fixed, cyclic))
+        else:
+            lines.append(f"- **{optimizer}**, {policy}: not every row is complete yet.")
     return "\n".join(lines)
 
 
@@ -231,11 +256,11 @@ def _bullet(optimizer: str, policy: str, fixed: dict[str, Any], cyclic: dict[str
             f" At the last trough ({trough['iteration']:,}), {policy} minus fixed there: "
             + ", ".join(f"seed {s} {d:+.1f}" for s, d in leads.items())
         )
-        signs = {_sign(d) for d in leads.values()}
+        sign = _shared_sign(leads)
         if len(shared) < 2:
             text += "."
-        elif len(signs) == 1:
-            where = {-1: "behind", 1: "ahead of", 0: "level with"}[signs.pop()]
+        elif sign is not None:
+            where = {-1: "behind", 1: "ahead of", 0: "level with"}[sign]
             text += f"; {where} fixed there on every seed."
         else:
             text += "; the seeds disagree."
